@@ -1,0 +1,117 @@
+"""Scrapy extension that writes every fetch to the archive's WARC files.
+
+It listens to ``response_downloaded``, which Scrapy sends before any downloader middleware has
+touched the response: the body is still exactly as the server sent it (gzip included). Every
+fetch is captured here, whatever the spider later does with it: listing pages, articles, media,
+redirects, error pages and robots.txt alike. The location of the response record is put in the
+request's meta (``warc``) so that the index can point at it, and what the spider took the page
+for (``archiver_role`` in the request's meta: listing, article, image, attachment) is written
+beside it as a metadata record, so that ``archiver reindex`` needs nothing but the WARCs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from archiver.warc import Fetch, WarcFileWriter
+
+logger = logging.getLogger(__name__)
+
+
+def _pairs(headers: Any) -> list[tuple[str, str]]:
+    """Scrapy ``Headers`` as (name, value) str pairs, repeated names kept."""
+    out = []
+    for name, values in headers.items():
+        for value in values:
+            out.append((name.decode("latin-1"), value.decode("latin-1")))
+    return out
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def fetch_from(request: Request, response: Response) -> Fetch:
+    """The exchange as it went over the wire, rebuilt from Scrapy's request and response."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(request.url).netloc
+    request_headers = [("Host", host)] + _pairs(request.headers)
+    return Fetch(
+        url=response.url,
+        method=request.method,
+        request_headers=request_headers,
+        request_body=request.body or b"",
+        protocol=response.protocol or "HTTP/1.1",
+        status=response.status,
+        reason=_reason(response.status),
+        response_headers=_pairs(response.headers),
+        body=response.body,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+        date=dt.datetime.now(dt.timezone.utc),
+    )
+
+
+class WarcCapture:
+    """Writes a request + response record pair for every response the downloader receives."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        archive = settings.get("ARCHIVER_ARCHIVE")
+        if not archive:
+            raise NotConfigured("ARCHIVER_ARCHIVE is not set")
+        self.directory = Path(archive) / "warc"
+        self.max_size = settings.getint("ARCHIVER_WARC_MAX_SIZE")
+        self.operator = settings.get("ARCHIVER_OPERATOR", "")
+        self.user_agent = settings.get("USER_AGENT", "")
+        self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
+        self.crawler = crawler
+        self.writer: WarcFileWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WarcCapture":
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        prefix = getattr(spider, "slug", None) or spider.name
+        info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
+        if self.operator:
+            info["operator"] = self.operator
+        self.writer = WarcFileWriter(self.directory, prefix, self.max_size, info)
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.writer is not None:
+            stats = self.crawler.stats
+            if stats is not None:
+                stats.set_value("archiver/warc_bytes", self.writer.bytes_written)
+                stats.set_value("archiver/warc_records", self.writer.records_written)
+            self.writer.close()
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self.writer is None:
+            return
+        about = {
+            "site": getattr(spider, "slug", spider.name),
+            "role": request.meta.get("archiver_role", "other"),
+            "article-url": request.meta.get("archiver_article", ""),
+        }
+        location = self.writer.write_fetch(fetch_from(request, response), about)
+        request.meta["warc"] = location
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value("archiver/bytes_fetched", len(response.body))

@@ -1,0 +1,159 @@
+"""Run crawls from Python: registry slugs and listing URLs -> Scrapy crawlers -> a run report.
+
+The CLI's ``crawl`` and ``demo`` verbs come through here; ``scrapy crawl <slug>`` uses the same
+settings module, spiders and pipelines without this wrapper.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from archiver.errors import CrawlConfigError
+from archiver.index import Index
+from archiver.site import Site, host_of, slug_for_url
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class Target:
+    """One site to crawl: a registry entry, or a bare listing URL with a slug made for it."""
+
+    slug: str
+    urls: list[str]
+    site: Site | None = None
+
+
+def resolve_targets(slugs: list[str], urls: list[str], everything: bool) -> list[Target]:
+    """Registry slugs (or ``--all``) and ``--url`` listings as crawl targets, one per slug."""
+    from spiders.registry import AGENCIES, BY_SLUG
+
+    unknown = [s for s in slugs if s not in BY_SLUG]
+    if unknown:
+        raise CrawlConfigError(f"unknown site {unknown[0]!r}; 'archiver sites' lists them")
+    chosen = list(AGENCIES) if everything else [BY_SLUG[s] for s in slugs]
+    targets = {site.slug: Target(site.slug, list(site.listings), site) for site in chosen}
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise CrawlConfigError(f"not an http(s) listing URL: {url!r}")
+        site = next((s for s in AGENCIES if host_of(url) in s.hosts), None)
+        slug = site.slug if site else slug_for_url(url)
+        target = targets.setdefault(slug, Target(slug, [], site))
+        if site is not None and target.urls == list(site.listings) and slug not in slugs:
+            target.urls = []
+        target.urls.append(url)
+    if not targets:
+        raise CrawlConfigError("nothing to crawl: name a site, give --url URL, or use --all")
+    return list(targets.values())
+
+
+def parse_settings(pairs: list[str]) -> dict[str, str]:
+    """``-s NAME=VALUE`` options as a dict, as ``scrapy crawl -s`` takes them."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CrawlConfigError(f"-s takes NAME=VALUE, got {pair!r}")
+        out[name.strip()] = value
+    return out
+
+
+def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> Settings:
+    settings = Settings()
+    settings.setmodule("archiver.settings", priority="project")
+    settings.set("ARCHIVER_ARCHIVE", str(Path(archive).resolve()), priority="cmdline")
+    settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
+    settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run(archive: Path, targets: list[Target], *, max_articles: int | None = None,
+        since: str | None = None, full: bool = False, overrides: dict[str, str] | None = None,
+        log_level: str = "ERROR", progress: Progress | None = None) -> dict[str, Any]:
+    """Crawl every target in one Scrapy process; record and return the run report."""
+    from spiders.agencies import NewsSpider
+    from spiders import agencies
+
+    settings = crawl_settings(archive, overrides or {}, log_level)
+    process = CrawlerProcess(settings)
+    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
+    crawlers = []
+    for target in targets:
+        cls = NewsSpider
+        if target.site is not None:
+            cls = next(c for c in vars(agencies).values()
+                       if isinstance(c, type) and getattr(c, "name", None) == target.slug)
+        crawler = process.create_crawler(cls)
+        if progress is not None:
+            _watch(crawler, target.slug, progress)
+        crawlers.append((target, crawler))
+        process.crawl(crawler, url=",".join(target.urls), slug=target.slug,
+                      max_articles=max_articles, since=since, full=full)
+    process.start()
+    report = _report(crawlers, started, time.monotonic() - clock)
+    with Index(Path(archive) / "index.db") as index:
+        for target, _ in crawlers:
+            if target.site is not None:
+                index.upsert_site(target.site)
+        report["id"] = index.record_crawl(report)
+    return report
+
+
+def _watch(crawler: Any, slug: str, progress: Progress) -> None:
+    def on_item(item: object, response: object, spider: object) -> None:
+        progress(slug, crawler.stats.get_stats())
+
+    crawler.signals.connect(on_item, signal=signals.item_scraped, weak=False)
+
+
+def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
+            seconds: float) -> dict[str, Any]:
+    per_site = {}
+    for target, crawler in crawlers:
+        stats = crawler.stats.get_stats() if crawler.stats else {}
+        errors = {k.split("/", 2)[2]: v for k, v in stats.items()
+                  if k.startswith("archiver/errors/")}
+        per_site[target.slug] = {
+            "listings": target.urls,
+            "responses": stats.get("downloader/response_count", 0),
+            "articles_new": stats.get("archiver/articles_new", 0),
+            "articles_changed": stats.get("archiver/articles_changed", 0),
+            "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
+            "media": stats.get("archiver/media_image", 0)
+            + stats.get("archiver/media_attachment", 0),
+            "skipped": stats.get("archiver/skipped", 0),
+            "errors": errors,
+            "bytes": stats.get("archiver/warc_bytes", 0),
+            "failed": stats.get("downloader/response_count", 0) == 0,
+        }
+    totals: dict[str, Any] = {
+        key: sum(site[key] for site in per_site.values())
+        for key in ("articles_new", "articles_changed", "articles_unchanged", "media",
+                    "skipped", "bytes", "responses")
+    }
+    errors: dict[str, int] = {}
+    for site in per_site.values():
+        for kind, count in site["errors"].items():
+            errors[kind] = errors.get(kind, 0) + count
+    failed = [slug for slug, site in per_site.items() if site["failed"]]
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "sites": per_site, **totals, "errors": errors, "failed_sites": failed,
+        "status": "failed" if failed else "ok", "seconds": round(seconds, 2),
+    }

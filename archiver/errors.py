@@ -1,0 +1,30 @@
+"""The project's exceptions: one base class; each subclass says where it is raised.
+
+The CLI turns every ``ArchiverError`` into a one-line message and a non-zero exit code.
+"""
+
+
+class ArchiverError(Exception):
+    """Base class of every expected failure; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class QueryError(ArchiverError):
+    """A search query that cannot be run (empty, only operators). Raised by ``archiver.query``."""
+
+    exit_code = 2
+
+
+class IndexMismatchError(ArchiverError):
+    """The index was built with another segmenter or schema. Raised by ``archiver.index``."""
+
+
+class ArchiveNotFoundError(ArchiverError):
+    """No index where one was expected. Raised by ``archiver.index.open_existing``."""
+
+
+class CrawlConfigError(ArchiverError):
+    """An unknown site slug, a bad URL or a bad ``-s`` setting. Raised by ``archiver.crawl``."""
+
+    exit_code = 2

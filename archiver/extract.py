@@ -1,0 +1,399 @@
+"""From one decoded HTML page to an ``Article``: clean Thai text, title, date, bylines, media.
+
+trafilatura does the text extraction, but on Thai agency pages it keeps font-size widgets,
+unrendered gallery shortcodes and photo file names, finds no Thai date and no Thai byline
+(FACTS.md). So the page is cleaned first with the rules in ``archiver.cleaning``, trafilatura
+runs on the content area only, and the result is cleaned again line by line. Pages that are not
+articles (soft errors, empty pages, garbage) give ``None`` with the reason logged at debug level:
+the crawl archives them anyway and only the index leaves them out.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import trafilatura
+from lxml import etree, html as lhtml
+from lxml.cssselect import CSSSelector
+
+from archiver import cleaning as rules
+from archiver.thai import find_date, has_thai, parse_date
+
+logger = logging.getLogger(__name__)
+
+_DROP_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DROP_CSS]
+_DROP_SELECTORS += [etree.XPath(xp) for xp in rules.DROP_XPATH]
+_ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
+_TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
+_BLOCK_TAGS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr "
+    "li ol p pre section table td th tr ul".split())
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
+_THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
+_SPACES_RE = re.compile(r"[ \t\u00a0\u200b\u3000]+")
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
+_META_BY = "//meta[@property=$n or @name=$n or @itemprop=$n]/@content"
+
+
+@dataclass
+class Article:
+    """One news article as the index stores it; ``published`` is Gregorian."""
+
+    url: str
+    title: str | None
+    published: dt.date | None
+    published_raw: str | None
+    author: str | None
+    photographer: str | None
+    text: str
+    images: list[str] = field(default_factory=list)  # absolute, page order, no duplicates
+    attachments: list[str] = field(default_factory=list)  # absolute, page order, no duplicates
+    lang: str = "th"
+
+
+def extract_article(html: str, url: str) -> Article | None:
+    """The article in ``html`` (already decoded), or None when the page is not an article.
+
+    Never raises on bad input: malformed, empty or binary pages are common on agency sites and
+    the crawl must go on.
+    """
+    doc = _parse(html, url)
+    if doc is None:
+        return None
+    marked_title, page_title = _title(doc), _page_title(doc)
+    for candidate in (marked_title, page_title):
+        if candidate and rules.SOFT_ERROR_TITLE_RE.search(candidate):
+            logger.debug("%s: soft error page (title %r)", url, candidate)
+            return None
+    published, published_raw = _published_meta(doc)
+    root, legacy = _content_root(doc)
+    title = marked_title or (_legacy_title(root) if legacy else None) or page_title
+    base = _base_url(doc, url)
+    images, attachments = _images(root, base), _attachments(root, base)
+    text, byline = _article_text(root, url, title)
+    if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
+        logger.debug("%s: soft error page (text says so)", url)
+        return None
+    if len(text) < rules.MIN_TEXT_CHARS:
+        logger.debug("%s: not an article (%d characters of text)", url, len(text))
+        return None
+    if published is None:
+        published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
+    return Article(url=url, title=title, published=published, published_raw=published_raw,
+                   author=byline.get("author"), photographer=byline.get("photographer"),
+                   text=text, images=images, attachments=attachments)
+
+
+# -- parsing ------------------------------------------------------------------------------------
+def _looks_binary(html: str) -> bool:
+    """Bytes decoded as text (an image, a PDF, a gzip body) show control characters or U+FFFD."""
+    sample = html[:4096]
+    return len(_CONTROL_RE.findall(sample)) > 0.05 * len(sample)
+
+
+def _parse(html: object, url: str) -> lhtml.HtmlElement | None:
+    """Parse once with lxml; None for non-str, empty, binary or unparseable input."""
+    if not isinstance(html, str):
+        logger.debug("%s: not decoded text (%s)", url, type(html).__name__)
+        return None
+    if not html.strip() or _looks_binary(html):
+        logger.debug("%s: empty or binary page", url)
+        return None
+    try:
+        doc = lhtml.document_fromstring(_XML_DECL_RE.sub("", html.replace("\x00", "")))
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        logger.debug("%s: unparseable HTML (%s)", url, exc)
+        return None
+    return doc if isinstance(doc, lhtml.HtmlElement) else None
+
+
+def _drop_junk(doc: lhtml.HtmlElement, keep: lhtml.HtmlElement | None) -> None:
+    """Remove scripts, styles and every node a cleaning rule names, but never the page itself,
+    the content root or an ancestor of it (a ``cookie-*`` class on ``<body>`` is common)."""
+    protected = {doc, doc.find("body")}
+    if keep is not None:
+        protected.update(keep.iterancestors())
+        protected.add(keep)
+    for el in list(doc.iter(*rules.DROP_TAGS)):
+        if el not in protected:
+            el.drop_tree()
+    for selector in _DROP_SELECTORS:
+        for el in selector(doc):
+            if isinstance(el, lhtml.HtmlElement) and el not in protected:
+                el.drop_tree()
+
+
+def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
+    """Links resolve against ``<base href>`` when there is one (Joomla 3 always writes it)."""
+    hrefs = doc.xpath("//base/@href")
+    return urljoin(url, hrefs[0].strip()) if hrefs and hrefs[0].strip() else url
+
+
+# -- content root -------------------------------------------------------------------------------
+def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, bool]:
+    """The element holding the article, after junk is dropped; True when found the legacy way
+    (the table cell with the most Thai text) rather than by CMS markup."""
+    for selector in _ROOT_SELECTORS:
+        found = selector(doc)
+        if found:
+            _drop_junk(doc, found[0])
+            return found[0], False
+    _drop_junk(doc, None)
+    cell = _thaiest_cell(doc)
+    if cell is not None:
+        return cell, True
+    body = doc.find("body")
+    return (body if body is not None else doc), False
+
+
+def _thaiest_cell(doc: lhtml.HtmlElement) -> lhtml.HtmlElement | None:
+    """The ``<td>`` with the most Thai text of its own (nested tables count for their cells)."""
+    counts: dict[lhtml.HtmlElement, int] = {}
+    for text in doc.xpath("//td//text()"):
+        el = text.getparent()
+        if text.is_tail:
+            el = el.getparent()
+        while el is not None and el.tag != "td":
+            el = el.getparent()
+        if el is not None:
+            counts[el] = counts.get(el, 0) + len(_THAI_RE.findall(text))
+    if not counts:
+        return None
+    best = max(counts, key=lambda el: counts[el])
+    return best if counts[best] >= 100 else None
+
+
+# -- title --------------------------------------------------------------------------------------
+def _text_of(el: lhtml.HtmlElement) -> str:
+    return _SPACES_RE.sub(" ", el.text_content()).strip()
+
+
+def _title_from_css(doc: lhtml.HtmlElement) -> str | None:
+    for selector in _TITLE_SELECTORS:
+        for el in selector(doc):
+            if text := _text_of(el):
+                return text
+    return None
+
+
+def _title(doc: lhtml.HtmlElement) -> str | None:
+    """First of: CMS title markup, ``og:title``, the first ``<h1>``. Read before junk is
+    dropped: WordPress puts its title in a ``<header>``."""
+    if found := _title_from_css(doc):
+        return found
+    for value in doc.xpath(_META_BY, n="og:title"):
+        if value.strip():
+            return _SPACES_RE.sub(" ", value).strip()
+    for h1 in doc.iter("h1"):
+        if text := _text_of(h1):
+            return text
+    return None
+
+
+def _page_title(doc: lhtml.HtmlElement) -> str | None:
+    """``<title>`` split on the usual separators; the longest part is the article's."""
+    el = doc.find(".//title")
+    if el is None or not (text := _text_of(el)):
+        return None
+    pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
+    return max(re.split(pattern, text), key=len).strip() or None
+
+
+def _legacy_title(cell: lhtml.HtmlElement) -> str | None:
+    """Legacy pages: a bold line at the top of the content cell, or a bold cell just above."""
+    head = _SPACES_RE.sub(" ", "".join(cell.itertext())[:300]).strip()
+    first = next(iter(cell.xpath(".//b | .//strong | .//h1 | .//h2 | .//h3")), None)
+    if first is not None:
+        text = _text_of(first)
+        if 5 <= len(text) <= 250 and has_thai(text) and head.startswith(text[:20]):
+            return text
+    row = cell.getparent()
+    if row is None or row.tag != "tr":
+        return None
+    for prev in list(row.itersiblings(preceding=True))[:3]:
+        for el in prev.xpath(".//b | .//strong | .//td[contains(@class, 'title') or "
+                             "contains(@class, 'topic') or contains(@class, 'head')]"):
+            text = _text_of(el)
+            if 5 <= len(text) <= 250 and has_thai(text):
+                return text
+    return None
+
+
+# -- date ---------------------------------------------------------------------------------------
+def _published_meta(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | None]:
+    """The first publication date the markup states, with the raw string it came from."""
+    for raw in _date_candidates(doc):
+        date = parse_date(raw)
+        if date is not None:
+            return date, raw
+        found = find_date(raw)
+        if found is not None:
+            return found
+    return None, None
+
+
+def _date_candidates(doc: lhtml.HtmlElement) -> Iterator[str]:
+    """Date strings in priority order: ``<time>``, meta tags, JSON-LD, schema.org, Joomla
+    article info, then any element whose class mentions a date outside the page furniture."""
+    outside = "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee)]"
+    for el in doc.xpath(f"//time[@datetime or contains(@class, 'entry-date')]{outside}"):
+        yield el.get("datetime") or _text_of(el)
+    for name in rules.DATE_META:
+        yield from (v.strip() for v in doc.xpath(_META_BY, n=name) if v.strip())
+    yield from _jsonld_dates(doc)
+    for el in doc.xpath("//*[@itemprop='datePublished']"):
+        yield el.get("content") or el.get("datetime") or _text_of(el)
+    for css in rules.DATE_CSS:
+        yield from (_text_of(el) for el in CSSSelector(css, translator="html")(doc))
+    for el in doc.xpath(f"//*[contains(@class, 'date')]{outside}"):
+        if not el.xpath("ancestor::header[not(ancestor::article)]"):
+            yield _text_of(el)
+
+
+def _jsonld_dates(doc: lhtml.HtmlElement) -> Iterator[str]:
+    for script in doc.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        yield from _json_values(data, "datePublished")
+
+
+def _json_values(data: object, key: str, depth: int = 0) -> Iterator[str]:
+    """Every string under ``key`` in a JSON-LD document (``@graph`` lists included)."""
+    if depth > 6:
+        return
+    if isinstance(data, dict):
+        if isinstance(data.get(key), str):
+            yield data[key]
+        for value in data.values():
+            yield from _json_values(value, key, depth + 1)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _json_values(value, key, depth + 1)
+
+
+def _published_in_text(text: str) -> tuple[dt.date | None, str | None]:
+    """The last resort: a date written near the top of the article (``เมื่อวันที่ 9 ...``)."""
+    found = find_date(text)
+    return found if found is not None else (None, None)
+
+
+# -- media --------------------------------------------------------------------------------------
+def _unique(urls: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for url in urls:
+        seen.setdefault(url, None)
+    return list(seen)
+
+
+def _best_srcset(srcset: str) -> str | None:
+    """The largest candidate of a ``srcset`` (by ``w`` or ``x`` descriptor)."""
+    best, best_size = None, -1.0
+    for part in srcset.split(","):
+        bits = part.split()
+        if not bits:
+            continue
+        size = 1.0
+        if len(bits) > 1 and re.fullmatch(r"\d+(?:\.\d+)?[wx]", bits[1]):
+            size = float(bits[1][:-1])
+        if size > best_size:
+            best, best_size = bits[0], size
+    return best
+
+
+def _image_url(img: lhtml.HtmlElement) -> str | None:
+    """The real picture of an ``<img>``: the largest ``srcset`` entry, a lazy-load attribute,
+    or ``src``; None for placeholders, icons, logos, emoji and tracking pixels."""
+    if any((img.get(a) or "").strip() in ("0", "1", "2") for a in ("width", "height")):
+        return None
+    srcset = img.get("data-srcset") or img.get("srcset")
+    candidates = [_best_srcset(srcset)] if srcset else []
+    candidates += [img.get(attr) for attr in rules.IMAGE_LAZY_ATTRS]
+    for src in candidates:
+        src = (src or "").strip()
+        if src and not src.startswith(("data:", "javascript:")):
+            return None if rules.IMAGE_SKIP_RE.search(src) else src
+    return None
+
+
+def _images(root: lhtml.HtmlElement, base: str) -> list[str]:
+    urls = (_image_url(img) for img in root.iter("img"))
+    return _unique(urljoin(base, u) for u in urls if u)
+
+
+def _attachments(root: lhtml.HtmlElement, base: str) -> list[str]:
+    hrefs = (a.get("href", "").strip() for a in root.iter("a"))
+    return _unique(urljoin(base, h) for h in hrefs if h and rules.ATTACHMENT_RE.search(h))
+
+
+# -- text ---------------------------------------------------------------------------------------
+def _block_text(root: lhtml.HtmlElement) -> str:
+    """The element's text with a line break at every block boundary (no recursion: deep
+    legacy table nesting must not hit Python's recursion limit)."""
+    parts: list[str] = []
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        block = isinstance(el.tag, str) and el.tag in _BLOCK_TAGS
+        if event == "start":
+            parts.append("\n" if block else "")
+            if isinstance(el.tag, str) and el.text:
+                parts.append(el.text)
+        else:
+            parts.append("\n" if block else "")
+            if el is not root and el.tail:
+                parts.append(el.tail)
+    return _tidy("".join(parts))
+
+
+def _tidy(text: str) -> str:
+    """One space between words, no trailing blanks, at most one empty line in a row."""
+    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
+    """trafilatura on the cleaned content root alone, serialized as a page of its own."""
+    div = copy.deepcopy(root)
+    div.tail = None
+    if div.tag in ("td", "th", "tr", "body"):
+        div.tag = "div"
+    page = "<html><body>" + etree.tostring(div, encoding="unicode", method="html") + "</body></html>"
+    try:
+        return trafilatura.extract(
+            page, url=url, include_comments=False, include_tables=True, include_images=False,
+            favor_precision=False, deduplicate=False)
+    except Exception as exc:  # third-party code: one odd page must not stop the crawl
+        logger.warning("%s: trafilatura failed (%s); using the page text", url, exc)
+        return None
+
+
+def _article_text(root: lhtml.HtmlElement, url: str,
+                  title: str | None) -> tuple[str, dict[str, str]]:
+    """Clean text and byline fields. Falls back on the content root's own text when
+    trafilatura finds nothing or much less than the root holds; bylines are also looked for
+    in the root's text, since trafilatura sometimes drops short lines."""
+    raw = _block_text(root)
+    root_text, root_meta = rules.split_bylines(rules.clean_lines(raw))
+    extracted = _trafilatura(root, url)
+    text, meta = rules.split_bylines(rules.clean_lines(extracted or ""))
+    if len(_tidy(text)) < 0.5 * len(_tidy(root_text)):
+        logger.debug("%s: trafilatura kept too little, using the content root", url)
+        text = root_text
+    for key, value in root_meta.items():
+        meta.setdefault(key, value)
+    return _without_title(_tidy(text), title), meta
+
+
+def _without_title(text: str, title: str | None) -> str:
+    """The text minus a first line that only repeats the title."""
+    first, _, rest = text.partition("\n")
+    if title and _SPACES_RE.sub("", first) == _SPACES_RE.sub("", title):
+        return rest.strip()
+    return text

@@ -1,0 +1,269 @@
+"""WARC files: write request/response records as fetched, rotate files, read records back.
+
+The WARC files are the archive's source of truth: the index is derived from them. Records are
+written by warcio's record builder uncompressed and gzip-compressed here, one gzip member per
+record, because warcio hard-codes zlib level 9 (FACTS.md: 36 MB/CPU-s for images that do not
+compress at all). Images and other already-compressed payloads are stored at level 0, text at 6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import socket
+import threading
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archiver import __version__
+
+logger = logging.getLogger(__name__)
+
+#: Files rotate once they pass this size (DESIGN.md: "rotated near 1 GB").
+DEFAULT_MAX_SIZE = 1_000_000_000
+#: Payload types whose bytes are already compressed: gzip level 0 saves CPU, costs ~0.1% size.
+_STORED_PREFIXES = ("image/", "video/", "audio/", "application/zip", "application/pdf",
+                    "application/x-rar", "application/gzip", "application/octet-stream")
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where one record sits: the gzip member at ``offset`` of ``length`` bytes in ``filename``."""
+
+    filename: str
+    offset: int
+    length: int
+
+
+@dataclass
+class Fetch:
+    """One HTTP exchange as it went over the wire (body still content-encoded)."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    protocol: str
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    ip_address: str | None = None
+    date: dt.datetime | None = None
+
+
+def _gzip_member(data: bytes, level: int) -> bytes:
+    comp = zlib.compressobj(level, zlib.DEFLATED, 31)  # wbits 31: gzip container
+    return comp.compress(data) + comp.flush()
+
+
+def _level_for(content_type: str) -> int:
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    return 0 if ctype.startswith(_STORED_PREFIXES) else 6
+
+
+def _warc_date(when: dt.datetime) -> str:
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class WarcFileWriter:
+    """Appends records to ``<dir>/<prefix>-<YYYYMMDDhhmmss>-<serial>.warc.gz`` files.
+
+    Each record is flushed as soon as it is written, so a killed process leaves every complete
+    record readable; files are only ever appended to and a new file starts past ``max_size``.
+    """
+
+    def __init__(self, directory: Path, prefix: str, max_size: int = DEFAULT_MAX_SIZE,
+                 info: dict[str, str] | None = None) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.info = info or {}
+        self._stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+        self._serial = 0
+        self._file: BinaryIO | None = None
+        self._name = ""
+        self._builder = WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")
+        self._lock = threading.Lock()
+        self.bytes_written = 0
+        self.records_written = 0
+
+    # -- files ---------------------------------------------------------------------------
+    def _open_next(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            name = f"{self.prefix}-{self._stamp}-{self._serial:05d}.warc.gz"
+            self._serial += 1
+            try:
+                self._file = open(self.directory / name, "xb")
+            except FileExistsError:  # append-only: never reopen a file an earlier run wrote
+                continue
+            self._name = name
+            break
+        self._write_raw(self._warcinfo(name), "application/warc-fields")
+
+    def _warcinfo(self, filename: str) -> bytes:
+        fields = {
+            "software": f"thai-news-archiver/{__version__} (warcio, scrapy)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "hostname": socket.gethostname(),
+            **self.info,
+        }
+        record = self._builder.create_warcinfo_record(filename, fields)
+        return self._serialize(record)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    # -- records -------------------------------------------------------------------------
+    def _serialize(self, record: ArcWarcRecord) -> bytes:
+        out = io.BytesIO()
+        self._builder._write_warc_record(out, record)  # gzip=False: plain record bytes
+        return out.getvalue()
+
+    def _write_raw(self, record_bytes: bytes, content_type: str) -> RecordLocation:
+        assert self._file is not None
+        member = _gzip_member(record_bytes, _level_for(content_type))
+        offset = self._file.tell()
+        self._file.write(member)
+        self._file.flush()
+        self.bytes_written += len(member)
+        self.records_written += 1
+        return RecordLocation(self._name, offset, len(member))
+
+    def write_fetch(self, fetch: Fetch, about: dict[str, str] | None = None) -> RecordLocation:
+        """Write the response, its request and (given ``about``) a metadata record saying what
+        the crawler took the page for; return where the response went.
+
+        The metadata record (``application/warc-fields``, concurrent to the response) keeps the
+        crawl's decisions (article, listing, image, attachment; which site; which article a
+        file belongs to) in the WARC itself, so the index can be rebuilt from the WARCs alone.
+        """
+        response, request = self._build_pair(fetch)
+        records = [(self._serialize(response), _content_type(fetch.response_headers)),
+                   (self._serialize(request), "application/http")]
+        if about:
+            records.append((self._serialize(self._metadata(fetch.url, response, about)),
+                            "application/warc-fields"))
+        with self._lock:
+            if self._file is None or self._file.tell() >= self.max_size:
+                if self._file is not None:
+                    self._file.close()
+                self._open_next()
+            location = self._write_raw(*records[0])
+            for record_bytes, ctype in records[1:]:
+                self._write_raw(record_bytes, ctype)
+        return location
+
+    def _metadata(self, url: str, response: ArcWarcRecord,
+                  about: dict[str, str]) -> ArcWarcRecord:
+        body = "".join(f"{k}: {v}\r\n" for k, v in about.items() if v).encode()
+        return self._builder.create_warc_record(
+            url, "metadata", payload=io.BytesIO(body), length=len(body),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={
+                "WARC-Date": response.rec_headers.get_header("WARC-Date"),
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            })
+
+    def _build_pair(self, fetch: Fetch) -> tuple[ArcWarcRecord, ArcWarcRecord]:
+        date = _warc_date(fetch.date or dt.datetime.now(dt.timezone.utc))
+        warc_headers = {"WARC-Date": date}
+        if fetch.ip_address:
+            warc_headers["WARC-IP-Address"] = fetch.ip_address
+        http_headers = StatusAndHeaders(f"{fetch.status} {fetch.reason}".strip(),
+                                        _archivable_headers(fetch.response_headers),
+                                        protocol=fetch.protocol)
+        response = self._builder.create_warc_record(
+            fetch.url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
+            http_headers=http_headers, warc_headers_dict=dict(warc_headers))
+        request_line = f"{fetch.method} {_request_target(fetch.url)} {fetch.protocol}"
+        request = self._builder.create_warc_record(
+            fetch.url, "request", payload=io.BytesIO(fetch.request_body),
+            length=len(fetch.request_body),
+            http_headers=StatusAndHeaders(request_line, fetch.request_headers, protocol=""),
+            warc_headers_dict={
+                **warc_headers,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            })
+        return response, request
+
+
+def _content_type(headers: list[tuple[str, str]]) -> str:
+    return next((v for k, v in headers if k.lower() == "content-type"), "")
+
+
+def _request_target(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def _archivable_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The response headers to store beside the body as we have it.
+
+    Scrapy's HTTP client removes chunked transfer coding before we see the body, so a
+    ``Transfer-Encoding: chunked`` header would not match the stored body; it is kept under the
+    ``X-Archive-Orig-`` name that replay tools (pywb) recognise. ``Content-Encoding`` stays,
+    because the body is stored still compressed, exactly as sent.
+    """
+    fixed = []
+    for name, value in headers:
+        if name.lower() == "transfer-encoding":
+            name = "X-Archive-Orig-Transfer-Encoding"
+        fixed.append((name, value))
+    return fixed
+
+
+# -- reading back -----------------------------------------------------------------------------
+def read_record(path: Path, offset: int) -> ArcWarcRecord:
+    """The record at ``offset`` of a WARC file (its HTTP payload readable with content_stream)."""
+    stream = open(path, "rb")
+    stream.seek(offset)
+    return next(iter(ArchiveIterator(stream)))
+
+
+@dataclass
+class StoredRecord:
+    """One record read back: its WARC and HTTP headers, the decoded payload, where it sits."""
+
+    rec_type: str
+    url: str
+    warc_headers: StatusAndHeaders
+    http_headers: StatusAndHeaders | None
+    payload: bytes
+    location: RecordLocation
+
+
+def iter_records(path: Path) -> Iterator[StoredRecord]:
+    """Every record of a file, payload read (and content-decoded) into memory."""
+    with open(path, "rb") as stream:
+        archive = ArchiveIterator(stream)
+        for record in archive:
+            payload = record.content_stream().read()
+            archive.read_to_end(record)  # sets offset and length (asking earlier consumes)
+            offset = archive.get_record_offset()
+            yield StoredRecord(
+                record.rec_type, record.rec_headers.get_header("WARC-Target-URI") or "",
+                record.rec_headers, record.http_headers, payload,
+                RecordLocation(path.name, offset, archive.get_record_length()))
+
+
+def warc_files(directory: Path) -> list[Path]:
+    """The archive's WARC files, oldest first."""
+    return sorted(p for p in Path(directory).glob("*.warc.gz") if p.is_file()) if os.path.isdir(
+        directory) else []
