@@ -7,10 +7,12 @@ applies in the same way to a live crawl and to a replay of the WARCs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from archiver.extract import extract_article
 from archiver.items import ArticleItem
 from archiver.thai import decode_html
+from archiver.urls import canonical_url
 from archiver.warc import RecordLocation
 
 logger = logging.getLogger(__name__)
@@ -42,9 +44,14 @@ def article_item(html: str, url: str, site: str, fetched_at: str,
     if article is None:
         return None
     return ArticleItem(
-        url=url, site=site, title=article.title,
+        url=canonical_url(url), site=site, title=article.title,
         published=article.published.isoformat() if article.published else None,
         published_raw=article.published_raw, author=article.author,
-        photographer=article.photographer, text=article.text, images=list(article.images),
-        attachments=list(article.attachments), lang=article.lang, fetched_at=fetched_at,
+        photographer=article.photographer, text=article.text,
+        images=_unique(canonical_url(u) for u in article.images),
+        attachments=_unique(canonical_url(u) for u in article.attachments), lang=article.lang, fetched_at=fetched_at,
         warc=warc)
+
+
+def _unique(urls: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(urls))

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.index import Index
 from archiver.items import MediaItem
+from archiver.urls import canonical_url
 from archiver.pages import NotAPage, article_item, page_text
 from archiver.warc import StoredRecord, iter_records, read_record, warc_files
 
@@ -84,7 +85,7 @@ def _replay_one(index: Index, record: StoredRecord, about: dict[str, str],
         report.articles[outcome] = report.articles.get(outcome, 0) + 1
     elif role in ("image", "attachment") and status < 400:
         index.upsert_media(MediaItem(
-            url=record.url, article_url=about.get("article-url", ""), site=site, kind=role,
+            url=canonical_url(record.url), article_url=about.get("article-url", ""), site=site, kind=role,
             mime=ctype.split(";")[0].strip(), size=len(record.payload),
             sha1=hashlib.sha1(record.payload).hexdigest(), status=status, fetched_at=fetched,
             warc=record.location))
@@ -150,7 +151,7 @@ def check_index(archive: Path) -> list[str]:
         except Exception as exc:  # any parse failure means the pointer is wrong
             problems.append(f"index: {url} points at no record ({filename}@{offset}: {exc})")
             continue
-        if record.rec_headers.get_header("WARC-Target-URI") != url:
+        if canonical_url(record.rec_headers.get_header("WARC-Target-URI") or "") != url:
             problems.append(f"index: {url} points at a record of another URL")
     return problems
 

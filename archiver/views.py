@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from w3lib.url import safe_url_string
 
 from archiver.errors import ArchiverError
 from archiver.index import Hit, open_existing
 from archiver.thai import decode_html
+from archiver.urls import canonical_url
 from archiver.warc import read_record
 
 THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.",
@@ -100,7 +100,7 @@ def format_hits(total: int, hits: list[Hit], offset: int) -> str:
 
 # -- show / export ----------------------------------------------------------------------------------
 def _lookup(index: Any, url: str) -> dict[str, Any] | None:
-    for candidate in dict.fromkeys((url, safe_url_string(url))):
+    for candidate in dict.fromkeys((url, canonical_url(url))):
         row = index.article(candidate) or index.media_for(candidate)
         if row:
             return row

@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from parsel import Selector
 
 from archiver.site import host_of
+from archiver.urls import canonical_url
 
 #: Regions of a listing page that hold site navigation, never the listing's articles.
 NAVIGATION_REGIONS = (
@@ -62,7 +63,7 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
         return None
-    return urljoin(base, href).split("#", 1)[0]
+    return canonical_url(urljoin(base, href))
 
 
 def _is_media(url: str, media_extensions: tuple[str, ...]) -> bool:

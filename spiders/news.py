@@ -23,6 +23,7 @@ from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
 from archiver.pages import NotAPage, article_item, page_text
 from archiver.site import Site, slug_for_url
+from archiver.urls import canonical_url
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
@@ -120,7 +121,7 @@ class NewsSpider(scrapy.Spider):
             return
         mime = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip()
         yield MediaItem(
-            url=response.url, article_url=article_url, site=self.slug, kind=kind,
+            url=canonical_url(response.url), article_url=article_url, site=self.slug, kind=kind,
             mime=mime, size=len(response.body), sha1=hashlib.sha1(response.body).hexdigest(),
             status=response.status, fetched_at=_now(), warc=response.meta.get("warc"))
 
