@@ -22,6 +22,7 @@ from typing import BinaryIO, Iterable, Iterator
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
+from w3lib.url import safe_url_string
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
@@ -156,7 +157,7 @@ class WarcFileWriter:
         records = [(self._serialize(response), _content_type(fetch.response_headers)),
                    (self._serialize(request), "application/http")]
         if about:
-            records.append((self._serialize(self._metadata(fetch.url, response, about)),
+            records.append((self._serialize(self._metadata(response, about)),
                             "application/warc-fields"))
         with self._lock:
             if self._file is None or self._file.tell() >= self.max_size:
@@ -168,11 +169,10 @@ class WarcFileWriter:
                 self._write_raw(record_bytes, ctype)
         return location
 
-    def _metadata(self, url: str, response: ArcWarcRecord,
-                  about: dict[str, str]) -> ArcWarcRecord:
+    def _metadata(self, response: ArcWarcRecord, about: dict[str, str]) -> ArcWarcRecord:
         body = "".join(f"{k}: {v}\r\n" for k, v in about.items() if v).encode()
         return self._builder.create_warc_record(
-            url, "metadata", payload=io.BytesIO(body), length=len(body),
+            response.rec_headers.get_header("WARC-Target-URI"), "metadata", payload=io.BytesIO(body), length=len(body),
             warc_content_type="application/warc-fields",
             warc_headers_dict={
                 "WARC-Date": response.rec_headers.get_header("WARC-Date"),
@@ -180,6 +180,7 @@ class WarcFileWriter:
             })
 
     def _build_pair(self, fetch: Fetch) -> tuple[ArcWarcRecord, ArcWarcRecord]:
+        url = safe_url_string(fetch.url)  # WARC-Target-URI and request line must be ASCII
         date = _warc_date(fetch.date or dt.datetime.now(dt.timezone.utc))
         warc_headers = {"WARC-Date": date}
         if fetch.ip_address:
@@ -188,11 +189,11 @@ class WarcFileWriter:
                                         _archivable_headers(fetch.response_headers),
                                         protocol=fetch.protocol)
         response = self._builder.create_warc_record(
-            fetch.url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
+            url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
             http_headers=http_headers, warc_headers_dict=dict(warc_headers))
-        request_line = f"{fetch.method} {_request_target(fetch.url)} {fetch.protocol}"
+        request_line = f"{fetch.method} {_request_target(url)} {fetch.protocol}"
         request = self._builder.create_warc_record(
-            fetch.url, "request", payload=io.BytesIO(fetch.request_body),
+            url, "request", payload=io.BytesIO(fetch.request_body),
             length=len(fetch.request_body),
             http_headers=StatusAndHeaders(request_line, fetch.request_headers, protocol=""),
             warc_headers_dict={

@@ -1,0 +1,104 @@
+"""WarcFileWriter: records as sent, digests, gzip members, rotation; read back with warcio."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import zlib
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.replay import check_file, gzip_members_problem
+from archiver.warc import Fetch, WarcFileWriter, iter_records, read_record
+
+
+def _fetch(url: str = "http://127.0.0.1/ข่าว/1.html", body: bytes = b"<html>ok</html>",
+           ctype: str = "text/html; charset=utf-8", extra: list | None = None) -> Fetch:
+    return Fetch(url=url, method="GET", request_headers=[("Host", "127.0.0.1")],
+                 request_body=b"", protocol="HTTP/1.1", status=200, reason="OK",
+                 response_headers=[("Content-Type", ctype), *(extra or [])], body=body,
+                 ip_address="127.0.0.1")
+
+
+def test_response_keeps_compressed_body_under_its_content_encoding(tmp_path: Path) -> None:
+    html = "<html><body>ข่าวประชาสัมพันธ์</body></html>".encode()
+    raw = gzip.compress(html)
+    writer = WarcFileWriter(tmp_path, "site")
+    location = writer.write_fetch(_fetch(body=raw, extra=[("Content-Encoding", "gzip")]))
+    writer.close()
+    record = read_record(tmp_path / location.filename, location.offset)
+    assert record.rec_type == "response"
+    assert record.http_headers.get_header("Content-Encoding") == "gzip"
+    assert record.raw_stream.read() == raw  # stored as sent
+    record = read_record(tmp_path / location.filename, location.offset)
+    assert record.content_stream().read() == html  # and readable decoded
+
+
+def test_file_holds_warcinfo_response_request_metadata_linked(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "site", info={"operator": "tests"})
+    writer.write_fetch(_fetch(), {"role": "article", "site": "site"})
+    writer.close()
+    (path,) = tmp_path.glob("site-*-00000.warc.gz")
+    records = list(iter_records(path))
+    assert [r.rec_type for r in records] == ["warcinfo", "response", "request", "metadata"]
+    response_id = records[1].warc_headers.get_header("WARC-Record-ID")
+    assert records[2].warc_headers.get_header("WARC-Concurrent-To") == response_id
+    assert records[3].warc_headers.get_header("WARC-Concurrent-To") == response_id
+    assert b"role: article" in records[3].payload
+    assert b"operator: tests" in records[0].payload
+    assert records[2].http_headers.protocol == "GET"
+    assert records[1].warc_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+
+
+def test_every_record_is_its_own_gzip_member_and_digests_verify(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "site")
+    locations = [writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.html")) for n in range(3)]
+    writer.close()
+    path = tmp_path / locations[0].filename
+    data = path.read_bytes()
+    for loc in locations:
+        member = data[loc.offset:loc.offset + loc.length]
+        assert zlib.decompress(member, 31).startswith(b"WARC/1.1")
+    with open(path, "rb") as stream:
+        for record in ArchiveIterator(stream, check_digests=True):
+            record.content_stream().read()
+            assert record.digest_checker.passed is not False
+    assert check_file(path) == []
+
+
+def test_images_are_stored_uncompressed_inside_gzip(tmp_path: Path) -> None:
+    """Level 0 for payloads that do not compress: the member is bigger than the JPEG."""
+    jpeg = bytes(range(256)) * 40
+    writer = WarcFileWriter(tmp_path, "site")
+    loc = writer.write_fetch(_fetch("http://127.0.0.1/a.jpg", jpeg, "image/jpeg"))
+    writer.close()
+    assert loc.length > len(jpeg)
+
+
+def test_rotates_past_max_size_and_never_reopens_old_files(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "site", max_size=2000)
+    for n in range(4):
+        noise = random.Random(n).randbytes(3000)  # incompressible: each record > max_size
+        writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.jpg", noise, "image/jpeg"))
+    writer.close()
+    names = sorted(p.name for p in tmp_path.glob("*.warc.gz"))
+    assert len(names) == 4 and names[0].endswith("-00000.warc.gz")
+    before = {p: p.read_bytes() for p in tmp_path.glob("*.warc.gz")}
+    again = WarcFileWriter(tmp_path, "site", max_size=2000)
+    again._stamp = names[0].split("-")[1]  # same second as the first run
+    again.write_fetch(_fetch())
+    again.close()
+    assert all(p.read_bytes() == data for p, data in before.items())
+    assert len(list(tmp_path.glob("*.warc.gz"))) == 5
+
+
+def test_truncated_final_member_is_detected(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "site")
+    writer.write_fetch(_fetch(body=b"<html>" + b"y" * 5000 + b"</html>"))
+    writer.close()
+    (path,) = tmp_path.glob("*.warc.gz")
+    assert gzip_members_problem(path) is None
+    path.write_bytes(path.read_bytes()[:-40])
+    assert "truncated" in (gzip_members_problem(path) or "")
+    assert check_file(path)
