@@ -67,22 +67,23 @@ DROP_CSS: tuple[str, ...] = (
     ".statcounter",
 )
 
-#: XPath rules for what CSS cannot say: text content and follow-on siblings.
+#: XPath rules for what CSS cannot say: text content and follow-on siblings. Relative
+#: (``.//``): they run inside the content root, or the whole page when there is none.
 DROP_XPATH: tuple[str, ...] = (
     # Bootstrap ``.btn-group`` and any small box whose only text is font buttons "A- A A+"
     # (Thai templates also write "ก- ก ก+"); seed page.
-    "//*[self::div or self::ul or self::p or self::span or self::td][normalize-space(.)!='']"
+    ".//*[self::div or self::ul or self::p or self::span or self::td][normalize-space(.)!='']"
     "[translate(normalize-space(.), 'Aก+-−× ', '')='']",
     # "ข่าวที่เกี่ยวข้อง" (related news) headings and the list right after them (WordPress)
-    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b]"
+    ".//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b]"
     "[starts-with(normalize-space(.), 'ข่าวที่เกี่ยวข้อง')]/following-sibling::*[1]"
     "[self::ul or self::ol or self::div]",
-    "//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b]"
+    ".//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b]"
     "[starts-with(normalize-space(.), 'ข่าวที่เกี่ยวข้อง')]",
     # "back" links and buttons on legacy pages (ย้อนกลับ, กลับหน้าหลัก, history.back())
-    "//a[contains(normalize-space(.), 'ย้อนกลับ') or normalize-space(.)='กลับหน้าหลัก']",
-    "//a[starts-with(@href, 'javascript:history')]",
-    "//input[contains(@value, 'ย้อนกลับ')] | //button[contains(normalize-space(.), 'ย้อนกลับ')]",
+    ".//a[contains(normalize-space(.), 'ย้อนกลับ') or normalize-space(.)='กลับหน้าหลัก']",
+    ".//a[starts-with(@href, 'javascript:history')]",
+    ".//input[contains(@value, 'ย้อนกลับ')] | .//button[contains(normalize-space(.), 'ย้อนกลับ')]",
 )
 
 # ---------------------------------------------------------------------------------------------

@@ -114,18 +114,18 @@ def _parse(html: object, url: str) -> lhtml.HtmlElement | None:
     return doc if isinstance(doc, lhtml.HtmlElement) else None
 
 
-def _drop_junk(doc: lhtml.HtmlElement, keep: lhtml.HtmlElement | None) -> None:
-    """Remove scripts, styles and every node a cleaning rule names, but never the page itself,
-    the content root or an ancestor of it (a ``cookie-*`` class on ``<body>`` is common)."""
-    protected = {doc, doc.find("body")}
-    if keep is not None:
-        protected.update(keep.iterancestors())
-        protected.add(keep)
-    for el in list(doc.iter(*rules.DROP_TAGS)):
+def _drop_junk(scope: lhtml.HtmlElement) -> None:
+    """Remove scripts, styles and every node a cleaning rule names inside ``scope`` (the
+    content root, or the whole page when there is none), never ``scope`` itself nor
+    ``<html>``/``<body>`` (a ``cookie-*`` class on ``<body>`` is common). Scoping matters:
+    the rules cost about 8 microseconds per element, and menus hold most of a page's."""
+    page = scope.getroottree().getroot()
+    protected = {scope, *scope.iterancestors(), page, page.find("body")}
+    for el in list(scope.iter(*rules.DROP_TAGS)):
         if el not in protected:
             el.drop_tree()
     for selector in _DROP_SELECTORS:
-        for el in selector(doc):
+        for el in selector(scope):
             if isinstance(el, lhtml.HtmlElement) and el not in protected:
                 el.drop_tree()
 
@@ -143,20 +143,22 @@ def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, bool]:
     for selector in _ROOT_SELECTORS:
         found = selector(doc)
         if found:
-            _drop_junk(doc, found[0])
+            _drop_junk(found[0])
             return found[0], False
-    _drop_junk(doc, None)
+    for el in list(doc.iter(*rules.DROP_TAGS)):
+        el.drop_tree()
     cell = _thaiest_cell(doc)
-    if cell is not None:
-        return cell, True
     body = doc.find("body")
-    return (body if body is not None else doc), False
+    scope = cell if cell is not None else (body if body is not None else doc)
+    _drop_junk(scope)
+    return scope, cell is not None
 
 
 def _thaiest_cell(doc: lhtml.HtmlElement) -> lhtml.HtmlElement | None:
-    """The ``<td>`` with the most Thai text of its own (nested tables count for their cells)."""
+    """The ``<td>`` with the most Thai text of its own: nested tables count for their own
+    cells, and link or marquee text does not count (a menu cell is all links)."""
     counts: dict[lhtml.HtmlElement, int] = {}
-    for text in doc.xpath("//td//text()"):
+    for text in doc.xpath("//td//text()[not(ancestor::a or ancestor::marquee)]"):
         el = text.getparent()
         if text.is_tail:
             el = el.getparent()

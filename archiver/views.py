@@ -78,7 +78,7 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
              f"{report['responses']} responses, {report['bytes'] / 1e6:.2f} MB of WARC"]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
-        state = "FAILED: nothing could be fetched" if site["failed"] else errors
+        state = f"FAILED: nothing could be fetched ({errors})" if site["failed"] else errors
         lines.append(f"  {slug}: {site['articles_new']} new, {site['media']} media, "
                      f"{site['skipped']} skipped; {state}")
     lines.append(f"archive: {Path(archive).resolve()}")
