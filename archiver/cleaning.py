@@ -115,6 +115,11 @@ DATE_META: tuple[str, ...] = (
 )
 #: Joomla article-info dates, e.g. ``เผยแพร่เมื่อ: 15 พฤศจิกายน 2564``.
 DATE_CSS: tuple[str, ...] = ("dd.published", "dd.create", ".published", ".create")
+#: Where a date-classed element (``class="date"``, ``news-date``) may be the article's: templates
+#: also print today's date in a top bar. The whole page only when none of these exist.
+DATE_SCOPE_XPATH = (
+    "//article | //main | //*[@role='main' or @id='content' or contains(@class, 'item-page')"
+    " or contains(@class, 'entry-content')]")
 #: How far into the article text a date still counts as its publication date.
 DATE_TEXT_WINDOW = 300
 

@@ -143,6 +143,7 @@ def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
             "media": stats.get("archiver/media_image", 0)
             + stats.get("archiver/media_attachment", 0),
             "skipped": stats.get("archiver/skipped", 0),
+            "known": stats.get("archiver/articles_known", 0),
             "errors": errors,
             "bytes": stats.get("archiver/warc_bytes", 0),
             "failed": stats.get("downloader/response_count", 0) == 0,
@@ -150,7 +151,7 @@ def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
     totals: dict[str, Any] = {
         key: sum(site[key] for site in per_site.values())
         for key in ("articles_new", "articles_changed", "articles_unchanged", "media",
-                    "skipped", "bytes", "responses")
+                    "skipped", "known", "bytes", "responses")
     }
     errors: dict[str, int] = {}
     for site in per_site.values():

@@ -32,6 +32,7 @@ _DROP_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DROP_CSS
 _DROP_SELECTORS += [etree.XPath(xp) for xp in rules.DROP_XPATH]
 _ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
 _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
+_DATE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DATE_CSS]
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr "
     "li ol p pre section table td th tr ul".split())
@@ -252,11 +253,12 @@ def _date_candidates(doc: lhtml.HtmlElement) -> Iterator[str]:
     yield from _jsonld_dates(doc)
     for el in doc.xpath("//*[@itemprop='datePublished']"):
         yield el.get("content") or el.get("datetime") or _text_of(el)
-    for css in rules.DATE_CSS:
-        yield from (_text_of(el) for el in CSSSelector(css, translator="html")(doc))
-    for el in doc.xpath(f"//*[contains(@class, 'date')]{outside}"):
-        if not el.xpath("ancestor::header[not(ancestor::article)]"):
-            yield _text_of(el)
+    for selector in _DATE_SELECTORS:
+        yield from (_text_of(el) for el in selector(doc))
+    for scope in doc.xpath(rules.DATE_SCOPE_XPATH) or [doc]:
+        for el in scope.xpath(f".//*[contains(@class, 'date')]{outside}"):
+            if not el.xpath("ancestor::header[not(ancestor::article)]"):
+                yield _text_of(el)
 
 
 def _jsonld_dates(doc: lhtml.HtmlElement) -> Iterator[str]:
@@ -366,7 +368,8 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
     div.tail = None
     if div.tag in ("td", "th", "tr", "body"):
         div.tag = "div"
-    page = "<html><body>" + etree.tostring(div, encoding="unicode", method="html") + "</body></html>"
+    inner = etree.tostring(div, encoding="unicode", method="html")
+    page = f"<html><body>{inner}</body></html>"
     try:
         return trafilatura.extract(
             page, url=url, include_comments=False, include_tables=True, include_images=False,

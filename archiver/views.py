@@ -80,16 +80,18 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
         state = f"FAILED: nothing could be fetched ({errors})" if site["failed"] else errors
         lines.append(f"  {slug}: {site['articles_new']} new, {site['media']} media, "
-                     f"{site['skipped']} skipped; {state}")
+                     f"{site['known']} already archived, {site['skipped']} pages skipped; "
+                     f"{state}")
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
 
 
 # -- search -----------------------------------------------------------------------------------------
 def format_hits(total: int, hits: list[Hit], offset: int) -> str:
+    noun = "result" if total == 1 else "results"
     if not hits:
-        return f"{total} results"
-    lines = [f"{total} results, showing {offset + 1}-{offset + len(hits)}", ""]
+        return f"{total} {noun}"
+    lines = [f"{total} {noun}, showing {offset + 1}-{offset + len(hits)}", ""]
     for n, hit in enumerate(hits, offset + 1):
         lines.append(f"{n}. {hit.title or '(untitled)'}")
         lines.append(f"   {thai_date(hit.published)} · {hit.site} · {hit.url}")

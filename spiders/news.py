@@ -80,6 +80,7 @@ class NewsSpider(scrapy.Spider):
         links = article_links(html, response.url, listing)
         new = [u for u in links if u not in self.known]
         self.crawler.stats.inc_value("archiver/listing_pages")
+        self.crawler.stats.inc_value("archiver/articles_known", len(links) - len(new))
         for url in new:
             if self.max_articles is not None and self.scheduled_articles >= self.max_articles:
                 return

@@ -18,7 +18,8 @@ from archiver import cleaning, extract
 from archiver.extract import Article, extract_article
 
 PAGES = Path(__file__).parent / "data" / "pages"
-JOOMLA_URL = "https://www.moralcenter.or.th/index.php/news-pr/1234-moral-province-ayutthaya?utm_source=fb"
+JOOMLA_URL = ("https://www.moralcenter.or.th/index.php/news-pr/1234-moral-province-ayutthaya"
+              "?utm_source=fb")
 WP_URL = "https://www.doae.go.th/2023/03/14/rice-survey/"
 LEGACY_URL = "http://www.nakhonratchasima.doae.go.th/news_detail.php?id=123"
 
@@ -97,6 +98,15 @@ def test_seed_metadata(seed: Article) -> None:
     assert seed.author == "กลุ่มงานสมัชชาคุณธรรมและความร่วมมือนานาชาติ"
     assert seed.photographer == "สำนักงานวัฒนธรรมจังหวัดพระนครศรีอยุธยา"
     assert seed.lang == "th"
+
+
+def test_top_bar_date_is_not_the_published_date() -> None:
+    """Templates print today's date outside the article; the article's own date wins."""
+    html = page("joomla_seed.html").replace(
+        "<header class=\"header\">", "<div class=\"date\">วันพุธที่ 1 มกราคม 2568</div>"
+        "<header class=\"header\">")
+    article = extract_article(html, JOOMLA_URL)
+    assert article is not None and article.published == dt.date(2021, 11, 9)
 
 
 def test_seed_media_absolute_against_base_href(seed: Article) -> None:
@@ -191,11 +201,43 @@ def test_legacy_table_page() -> None:
     ]
 
 
+def test_legacy_menu_of_links_is_not_the_article() -> None:
+    """A menu cell with more Thai text than the article, but all of it links."""
+    menu = "".join(f"<tr><td><a href='n{i}.php'>ข่าวประชาสัมพันธ์ของสำนักงานเรื่องที่ {i}</a>"
+                   "</td></tr>" for i in range(60))
+    html = page("legacy_table_cp874.html").replace(
+        '<tr><td><a href="index.php">', menu + '<tr><td><a href="index.php">')
+    article = extract_article(html, LEGACY_URL)
+    assert article is not None
+    assert "นายสมชาย ใจดี" in article.text and "เรื่องที่ 5" not in article.text
+
+
+def test_legacy_bold_title_at_top_of_cell() -> None:
+    cell = ("<b>ประกาศรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่</b><br>"
+            + "สำนักงานเกษตรอำเภอเปิดรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่ ปี 2566 " * 5)
+    html = (f"<html><head><title>สำนักงานเกษตรอำเภอ</title></head><body><table><tr>"
+            f"<td><a href='/'>หน้าแรก</a></td><td>{cell}</td></tr></table></body></html>")
+    article = extract_article(html, "http://example.go.th/news_detail.php?id=1")
+    assert article is not None
+    assert article.title == "ประกาศรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่"
+    assert not article.text.startswith("ประกาศรับสมัคร")
+
+
 # -- not articles ---------------------------------------------------------------------------------
 def test_soft_404_served_with_200(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.DEBUG, logger="archiver.extract"):
         assert extract_article(page("soft_404.html"), "https://www.prd.go.th/x/9999") is None
     assert "soft error" in caplog.text
+
+
+def test_soft_error_said_in_text_only(caplog: pytest.LogCaptureFixture) -> None:
+    """A generic title, the CMS article markup, and the message in the body."""
+    body = "<p>ขออภัย ไม่พบหน้าที่ต้องการ</p><p>" + "หน้าที่ท่านเรียกอาจถูกย้ายหรือลบ " * 10
+    html = (f"<html><head><title>กรมประชาสัมพันธ์</title></head><body>"
+            f"<div class='item-page'>{body}</p></div></body></html>")
+    with caplog.at_level(logging.DEBUG, logger="archiver.extract"):
+        assert extract_article(html, "https://www.prd.go.th/x/9999") is None
+    assert "soft error page (text" in caplog.text
 
 
 @pytest.mark.parametrize("title", [

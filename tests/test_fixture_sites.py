@@ -12,7 +12,7 @@ import pytest
 
 from archiver.demo.server import Page, SiteServer
 from archiver.demo.site import DEMO_LISTING, demo_routes
-from fixture_sites import EXPECTED, JUNK, LISTINGS, NON_ARTICLES, all_routes
+from tests.fixture_sites import EXPECTED, JUNK, LISTINGS, NON_ARTICLES, all_routes
 
 
 def fetch(server: SiteServer, key: str, method: str = "GET"):

@@ -99,8 +99,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, routes: Mapping[str, Route], log: list[tuple[str, str]]) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, routes: Mapping[str, Route], log: list[tuple[str, str]],
+                 port: int = 0) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.routes = routes
         self._log = log
         self._lock = threading.Lock()
@@ -116,8 +117,11 @@ class _Server(ThreadingHTTPServer):
 class SiteServer:
     """Serve ``routes`` on 127.0.0.1 (a free port) from a daemon thread; a context manager."""
 
-    def __init__(self, routes: Mapping[str, Route]) -> None:
+    def __init__(self, routes: Mapping[str, Route], port: int = 0) -> None:
+        """``port`` 0 takes a free port; another port is tried first and a free one taken
+        if it is busy (the demo prefers a fixed port so that its URLs stay the same)."""
         self.routes = routes
+        self.port = port
         self.base_url = ""
         self.log: list[tuple[str, str]] = []
         self._server: _Server | None = None
@@ -126,7 +130,10 @@ class SiteServer:
     def start(self) -> SiteServer:
         if self._server is not None:
             return self
-        self._server = _Server(self.routes, self.log)
+        try:
+            self._server = _Server(self.routes, self.log, self.port)
+        except OSError:
+            self._server = _Server(self.routes, self.log, 0)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(
