@@ -77,7 +77,8 @@ def extract_article(html: str, url: str) -> Article | None:
     root, legacy = _content_root(doc)
     title = marked_title or (_legacy_title(root) if legacy else None) or page_title
     base = _base_url(doc, url)
-    images, attachments = _images(root, base), _attachments(root, base)
+    media_root = _legacy_media_scope(root) if legacy else root
+    images, attachments = _images(media_root, base), _attachments(media_root, base)
     text, byline = _article_text(root, url, title)
     if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
         logger.debug("%s: soft error page (text says so)", url)
@@ -85,6 +86,9 @@ def extract_article(html: str, url: str) -> Article | None:
     if len(text) < rules.MIN_TEXT_CHARS:
         logger.debug("%s: not an article (%d characters of text)", url, len(text))
         return None
+    if published is None and legacy:  # the date row sits above the text cell
+        published, published_raw = _published_in_text(
+            _text_of(media_root)[: rules.DATE_TEXT_WINDOW + len(title or "")])
     if published is None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
     return Article(url=url, title=title, published=published, published_raw=published_raw,
@@ -171,6 +175,23 @@ def _thaiest_cell(doc: lhtml.HtmlElement) -> lhtml.HtmlElement | None:
         return None
     best = max(counts, key=lambda el: counts[el])
     return best if counts[best] >= 100 else None
+
+
+def _legacy_media_scope(cell: lhtml.HtmlElement) -> lhtml.HtmlElement:
+    """Where a legacy article's images and files are: legacy pages put them in the rows around
+    the text cell, so the cell's own table, unless that table is the page layout (it holds a
+    menu: a cell of several links and little else)."""
+    table = next(cell.iterancestors("table"), None)
+    if table is None:
+        return cell
+    for other in table.iter("td"):
+        if other is cell or cell in other.iterdescendants() or other in cell.iterdescendants():
+            continue
+        links = other.findall(".//a")
+        link_text = sum(len(_text_of(a)) for a in links)
+        if len(links) >= 3 and link_text >= 0.5 * max(1, len(_text_of(other))):
+            return cell
+    return table
 
 
 # -- title --------------------------------------------------------------------------------------
