@@ -60,7 +60,7 @@ def fetch_from(request: Request, response: Response) -> Fetch:
         response_headers=_pairs(response.headers),
         body=response.body,
         ip_address=str(response.ip_address) if response.ip_address else None,
-        date=dt.datetime.now(dt.timezone.utc),
+        date=dt.datetime.now(dt.UTC),
     )
 
 
@@ -81,7 +81,7 @@ class WarcCapture:
         self.writer: WarcFileWriter | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "WarcCapture":
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

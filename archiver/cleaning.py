@@ -29,41 +29,112 @@ DROP_TAGS: tuple[str, ...] = ("script", "style", "template", "iframe", "object",
 #: CSS selectors of page furniture, grouped by what emits them.
 DROP_CSS: tuple[str, ...] = (
     # font-size widget ("A- A A+"), seed page and Joomla/WordPress accessibility plugins
-    "div.font-size", ".font-size", "#fontsize", ".fontsize", ".font-resize", ".font-resizer",
-    ".resizer", "#font-size", ".text-resize", ".wpa-font-resize",
+    "div.font-size",
+    ".font-size",
+    "#fontsize",
+    ".fontsize",
+    ".font-resize",
+    ".font-resizer",
+    ".resizer",
+    "#font-size",
+    ".text-resize",
+    ".wpa-font-resize",
     # Joomla system messages: the seed's "เกิดข้อผิดพลาด" + [SIGPLUS_EXCEPTION_SOURCE] box
-    "#system-message-container", "#system-message", ".alert", "joomla-alert",
+    "#system-message-container",
+    "#system-message",
+    ".alert",
+    "joomla-alert",
     # gallery plugins' own error boxes (sigplus, Phoca Gallery, Simple Image Gallery)
-    ".sigplus-error", ".sigplus-exception", ".sigplus-message", ".phocagallery-error",
-    ".sig-error", ".gallery-error",
+    ".sigplus-error",
+    ".sigplus-exception",
+    ".sigplus-message",
+    ".phocagallery-error",
+    ".sig-error",
+    ".gallery-error",
     # print / email / PDF icon rows (Joomla 3 ``ul.actions``, ``.icons``; Joomla 1.5 tables)
-    ".icons", ".print-icon", ".email-icon", ".pdf-icon", "ul.actions", ".article-tools",
+    ".icons",
+    ".print-icon",
+    ".email-icon",
+    ".pdf-icon",
+    "ul.actions",
+    ".article-tools",
     ".buttonheading",
     # Joomla article info block: hits, dates and author are read as metadata before this
-    "dl.article-info", ".article-info", "dd.hits", ".hits", ".article-hits",
+    "dl.article-info",
+    ".article-info",
+    "dd.hits",
+    ".hits",
+    ".article-hits",
     # WordPress post meta and view counters (metadata read before this)
-    ".entry-meta", ".post-meta", ".post-views", ".view-count", ".entry-footer",
+    ".entry-meta",
+    ".post-meta",
+    ".post-views",
+    ".view-count",
+    ".entry-footer",
     # share buttons (Jetpack, AddToAny, ShareThis, Heateor, Facebook/LINE widgets)
-    ".sharedaddy", ".share", ".social-share", ".addtoany_share_save_container", ".a2a_kit",
-    ".share-buttons", ".sharethis-inline-share-buttons", ".heateor_sss_sharing_container",
-    ".fb-share-button", ".fb-like", ".fb-comments", ".line-it-button", ".social-icons",
+    ".sharedaddy",
+    ".share",
+    ".social-share",
+    ".addtoany_share_save_container",
+    ".a2a_kit",
+    ".share-buttons",
+    ".sharethis-inline-share-buttons",
+    ".heateor_sss_sharing_container",
+    ".fb-share-button",
+    ".fb-like",
+    ".fb-comments",
+    ".line-it-button",
+    ".social-icons",
     # related posts (Jetpack, YARPP, Contextual Related Posts, Joomla related items module)
-    ".related-posts", ".jp-relatedposts", ".yarpp-related", ".crp_related", ".relateditems",
-    ".related-items", ".related",
+    ".related-posts",
+    ".jp-relatedposts",
+    ".yarpp-related",
+    ".crp_related",
+    ".relateditems",
+    ".related-items",
+    ".related",
     # PDPA / cookie-consent banners (Cookie Notice, CookieYes, Thai PDPA plugins)
-    "#cookie-notice", ".cookie-notice", ".cookie-consent", "#cookie-law-info-bar",
-    ".cookie-banner", "#pdpa", ".pdpa", "[class*=pdpa]", "[id*=pdpa]", "[class*=cookie]",
+    "#cookie-notice",
+    ".cookie-notice",
+    ".cookie-consent",
+    "#cookie-law-info-bar",
+    ".cookie-banner",
+    "#pdpa",
+    ".pdpa",
+    "[class*=pdpa]",
+    "[id*=pdpa]",
+    "[class*=cookie]",
     "[id*=cookie]",
     # breadcrumbs
-    ".breadcrumb", ".breadcrumbs", "#breadcrumbs", "[itemtype*=BreadcrumbList]",
+    ".breadcrumb",
+    ".breadcrumbs",
+    "#breadcrumbs",
+    "[itemtype*=BreadcrumbList]",
     # pagination and pagers (Joomla ``ul.pager``/``.pagenav``, WordPress ``.nav-links``)
-    ".pagination", ".pager", ".pagenav", ".pagenavcounter", ".page-numbers", ".nav-links",
+    ".pagination",
+    ".pager",
+    ".pagenav",
+    ".pagenavcounter",
+    ".page-numbers",
+    ".nav-links",
     ".post-navigation",
     # page structure that is never the article (legacy PHP sites: marquees, counters)
-    "nav", "header", "footer", "aside", "marquee", "form[role=search]", ".sidebar", "#sidebar",
-    ".back-to-top", "#back-top",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "marquee",
+    "form[role=search]",
+    ".sidebar",
+    "#sidebar",
+    ".back-to-top",
+    "#back-top",
     # visitor counters on legacy and Joomla sites (vvisit_counter, statcounter, histats)
-    "[class*=counter]", "[id*=counter]", "[class*=visitor]", "[id*=visitor]", "#histats",
+    "[class*=counter]",
+    "[id*=counter]",
+    "[class*=visitor]",
+    "[id*=visitor]",
+    "#histats",
     ".statcounter",
 )
 
@@ -95,14 +166,18 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
     "div.item-page",  # Joomla 3/4 com_content article view
     "[itemprop=articleBody]",  # schema.org markup (Joomla, some themes)
     "div.entry-content",  # WordPress
-    "div.td-post-content", "div.post-content", "div.single-content",  # WordPress themes
+    "div.td-post-content",
+    "div.post-content",
+    "div.single-content",  # WordPress themes
     "article",  # HTML5 themes
 )
 
 #: Title candidates in order; ``<title>`` minus the site name is the last resort.
 TITLE_CSS: tuple[str, ...] = (
     "h1.entry-title",  # WordPress
-    ".page-header h2", "h2[itemprop=headline]", "h2.item-title",  # Joomla 3
+    ".page-header h2",
+    "h2[itemprop=headline]",
+    "h2.item-title",  # Joomla 3
     "[itemprop=headline]",
 )
 #: ``<title>`` separators between article and site name.
@@ -110,8 +185,13 @@ TITLE_SEPARATORS: tuple[str, ...] = (" - ", " | ", " – ", " :: ", " — ")
 
 #: Meta names/properties carrying an ISO publication date (Open Graph, schema.org, Dublin Core).
 DATE_META: tuple[str, ...] = (
-    "article:published_time", "og:published_time", "datePublished", "dc.date",
-    "dcterms.created", "date", "pubdate",
+    "article:published_time",
+    "og:published_time",
+    "datePublished",
+    "dc.date",
+    "dcterms.created",
+    "date",
+    "pubdate",
 )
 #: Joomla article-info dates, e.g. ``เผยแพร่เมื่อ: 15 พฤศจิกายน 2564``.
 DATE_CSS: tuple[str, ...] = ("dd.published", "dd.create", ".published", ".create")
@@ -119,7 +199,8 @@ DATE_CSS: tuple[str, ...] = ("dd.published", "dd.create", ".published", ".create
 #: also print today's date in a top bar. The whole page only when none of these exist.
 DATE_SCOPE_XPATH = (
     "//article | //main | //*[@role='main' or @id='content' or contains(@class, 'item-page')"
-    " or contains(@class, 'entry-content')]")
+    " or contains(@class, 'entry-content')]"
+)
 #: How far into the article text a date still counts as its publication date.
 DATE_TEXT_WINDOW = 300
 
@@ -128,18 +209,23 @@ DATE_TEXT_WINDOW = 300
 # ---------------------------------------------------------------------------------------------
 
 #: Attachment file types (settings.ARCHIVER_ATTACHMENT_EXTENSIONS); query strings allowed.
-ATTACHMENT_RE = re.compile(
-    r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)(?:$|[?#&])", re.IGNORECASE)
+ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)(?:$|[?#&])", re.IGNORECASE)
 
 #: Image URLs that are furniture or trackers, not news photos.
 IMAGE_SKIP_RE = re.compile(
     r"(?:^data:|icon|logo|emoji|smiley|spacer|blank\.gif|pixel|1x1|transparent\.|loading\."
     r"|spinner|ajax-loader|avatar|gravatar|/templates/|/media/system/|facebook\.com/tr"
     r"|google-analytics|googletagmanager|doubleclick|/stats?\b|counter)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 #: ``<img>`` attributes holding the real image of a lazy-loaded picture, best first.
 IMAGE_LAZY_ATTRS: tuple[str, ...] = (
-    "data-src", "data-lazy-src", "data-original", "data-full-src", "src")
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "data-full-src",
+    "src",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Not an article
@@ -152,11 +238,14 @@ MIN_TEXT_CHARS = 200
 SOFT_ERROR_TITLE_RE = re.compile(
     r"ไม่พบหน้า|ไม่พบข้อมูลที่ต้องการ|เกิดข้อผิดพลาด|page\s+not\s+found|not\s+found"
     r"|^\s*(?:error\s*:?\s*)?40[34]\b|\b404\s*[-:|]|^\s*error\b|หน้านี้ไม่มีอยู่",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 #: ... and against the start of the page text (a short page only).
 SOFT_ERROR_TEXT_RE = re.compile(
     r"ไม่พบหน้าที่ต้องการ|ไม่พบหน้าที่คุณ|ไม่พบหน้าเว็บ|page\s+not\s+found"
-    r"|the\s+requested\s+page|404\s+not\s+found|error\s+404", re.IGNORECASE)
+    r"|the\s+requested\s+page|404\s+not\s+found|error\s+404",
+    re.IGNORECASE,
+)
 #: How much text a soft-error page may have; longer pages are articles that mention errors.
 SOFT_ERROR_MAX_CHARS = 1500
 
@@ -179,69 +268,129 @@ class LinePattern(NamedTuple):
 _FILE_CODE = (
     r"(?:[0-9A-F]{8}(?:[ _-][0-9A-F]{4}){3}[ _-][0-9A-F]{12}(?:[ _-]L\d+[ _-]\d+)?"  # iOS UUID
     r"|(?:IMG|DSC|DSCN|DSCF|DCIM|PIC|PXL|P)[ _-]?\d{3,}(?:[ _-]\d+)*"  # camera file names
-    r"|[\w-]+\.(?:jpe?g|png|gif|webp|bmp|heic))")
+    r"|[\w-]+\.(?:jpe?g|png|gif|webp|bmp|heic))"
+)
 
 #: Inline rules run first (a shortcode may share a line with text), then whole-line rules.
 LINE_PATTERNS: tuple[LinePattern, ...] = (
     # unrendered Joomla/WordPress shortcodes (seed: {gallery}/News-PR-2564/15-11-64{/gallery})
-    LinePattern("gallery_shortcode", re.compile(r"\{gallery\}.*?\{/gallery\}", re.I),
-                "{gallery}/News-PR-2564/15-11-64{/gallery}", inline=True),
-    LinePattern("joomla_plugin_tag",
-                re.compile(r"\{(?:loadposition|loadmodule|phocagallery|phocadownload|youtube"
-                           r"|/youtube|pdf|rokbox|/rokbox|sigplus|/sigplus)[^{}]*\}", re.I),
-                "{loadposition news-share}", inline=True),
-    LinePattern("caption_markers", re.compile(r"\[/?caption[^\]]*\]", re.I),
-                "[caption id=\"attachment_12\" align=\"aligncenter\" width=\"800\"]",
-                inline=True),
-    LinePattern("wp_gallery_shortcode",
-                re.compile(r"\[(?:gallery|embed|/embed|video|audio|playlist)\b[^\]]*\]", re.I),
-                "[gallery ids=\"101,102,103\"]", inline=True),
+    LinePattern(
+        "gallery_shortcode",
+        re.compile(r"\{gallery\}.*?\{/gallery\}", re.I),
+        "{gallery}/News-PR-2564/15-11-64{/gallery}",
+        inline=True,
+    ),
+    LinePattern(
+        "joomla_plugin_tag",
+        re.compile(
+            r"\{(?:loadposition|loadmodule|phocagallery|phocadownload|youtube"
+            r"|/youtube|pdf|rokbox|/rokbox|sigplus|/sigplus)[^{}]*\}",
+            re.I,
+        ),
+        "{loadposition news-share}",
+        inline=True,
+    ),
+    LinePattern(
+        "caption_markers",
+        re.compile(r"\[/?caption[^\]]*\]", re.I),
+        '[caption id="attachment_12" align="aligncenter" width="800"]',
+        inline=True,
+    ),
+    LinePattern(
+        "wp_gallery_shortcode",
+        re.compile(r"\[(?:gallery|embed|/embed|video|audio|playlist)\b[^\]]*\]", re.I),
+        '[gallery ids="101,102,103"]',
+        inline=True,
+    ),
     # font-size widget (seed: "A- A A+" and the alert's close button "×")
     LinePattern("font_widget", re.compile(r"(?:[Aก][-+−]?\s*){1,4}"), "A- A A+"),
     LinePattern("close_button", re.compile(r"[×✕✖]"), "×"),
     # plugin exception lines (seed: [SIGPLUS_EXCEPTION_SOURCE] Image source is expected ...)
-    LinePattern("plugin_exception", re.compile(r"\[[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\].*"),
-                "[SIGPLUS_EXCEPTION_SOURCE] Image source is expected to be a full URL"),
+    LinePattern(
+        "plugin_exception",
+        re.compile(r"\[[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\].*"),
+        "[SIGPLUS_EXCEPTION_SOURCE] Image source is expected to be a full URL",
+    ),
     # the error box's heading alone on its line (seed)
-    LinePattern("error_heading", re.compile(r"(?:เกิดข้อผิดพลาด|Error|Warning|Notice)[!.:]?"),
-                "เกิดข้อผิดพลาด"),
+    LinePattern(
+        "error_heading", re.compile(r"(?:เกิดข้อผิดพลาด|Error|Warning|Notice)[!.:]?"), "เกิดข้อผิดพลาด"
+    ),
     # photo file names shown as alt text or captions (seed: F5CE88A3 ... L0 001)
-    LinePattern("file_name_alt", re.compile(rf"(?:{_FILE_CODE}\s*)+", re.I),
-                "F5CE88A3 A8A3 42A7 9473 4CE92A36ED2C L0 001"),
+    LinePattern(
+        "file_name_alt",
+        re.compile(rf"(?:{_FILE_CODE}\s*)+", re.I),
+        "F5CE88A3 A8A3 42A7 9473 4CE92A36ED2C L0 001",
+    ),
     # hit counters (Joomla "เข้าชม: 123", legacy "อ่าน 123 ครั้ง")
-    LinePattern("hit_counter",
-                re.compile(r"(?:จำนวน)?(?:ผู้)?(?:เข้าชม|เปิดอ่าน|อ่าน|Hits|Views?)\s*[:：]?\s*"
-                           r"[\d,]+\s*(?:ครั้ง|คน|times)?", re.I),
-                "เข้าชม: 123"),
+    LinePattern(
+        "hit_counter",
+        re.compile(
+            r"(?:จำนวน)?(?:ผู้)?(?:เข้าชม|เปิดอ่าน|อ่าน|Hits|Views?)\s*[:：]?\s*"
+            r"[\d,]+\s*(?:ครั้ง|คน|times)?",
+            re.I,
+        ),
+        "เข้าชม: 123",
+    ),
     # share rows (WordPress: "แชร์: Facebook LINE X")
-    LinePattern("share_row",
-                re.compile(r"(?:แชร์|แบ่งปัน|Share(?: this)?)\s*[:：]?(?:\s*(?:Facebook|LINE|Line"
-                           r"|X|Twitter|Tweet|Email|อีเมล|Print|พิมพ์|Messenger|Pinterest"
-                           r"|LinkedIn|คัดลอกลิงก์|Copy link|\d+)\s*[,|·/]?)*", re.I),
-                "แชร์: Facebook LINE X"),
-    LinePattern("icon_row",
-                re.compile(r"(?:(?:พิมพ์|อีเมล|Print|Email|PDF|Facebook|LINE|Twitter|X)"
-                           r"\s*[,|·/]?\s*){2,}"),
-                "พิมพ์ อีเมล"),
+    LinePattern(
+        "share_row",
+        re.compile(
+            r"(?:แชร์|แบ่งปัน|Share(?: this)?)\s*[:：]?(?:\s*(?:Facebook|LINE|Line"
+            r"|X|Twitter|Tweet|Email|อีเมล|Print|พิมพ์|Messenger|Pinterest"
+            r"|LinkedIn|คัดลอกลิงก์|Copy link|\d+)\s*[,|·/]?)*",
+            re.I,
+        ),
+        "แชร์: Facebook LINE X",
+    ),
+    LinePattern(
+        "icon_row",
+        re.compile(
+            r"(?:(?:พิมพ์|อีเมล|Print|Email|PDF|Facebook|LINE|Twitter|X)"
+            r"\s*[,|·/]?\s*){2,}"
+        ),
+        "พิมพ์ อีเมล",
+    ),
     # PDPA cookie banners (DESIGN.md: "เว็บไซต์นี้มีการใช้งานคุกกี้ ... ยอมรับ")
-    LinePattern("cookie_banner",
-                re.compile(r".{0,200}(?:ใช้(?:งาน)?คุกกี้|cookies?\b).{0,300}"
-                           r"(?:ยอมรับ|นโยบาย|ความเป็นส่วนตัว|ตั้งค่า|accept|privacy).{0,200}",
-                           re.I),
-                "เว็บไซต์นี้มีการใช้งานคุกกี้ เพื่อเพิ่มประสบการณ์การใช้งาน ยอมรับ"),
-    LinePattern("cookie_button",
-                re.compile(r"(?:ยอมรับ(?:ทั้งหมด|คุกกี้)?|ปฏิเสธ|ตั้งค่าคุกกี้|Accept(?: all)?"
-                           r"|Cookie settings)", re.I),
-                "ยอมรับทั้งหมด"),
+    LinePattern(
+        "cookie_banner",
+        re.compile(
+            r".{0,200}(?:ใช้(?:งาน)?คุกกี้|cookies?\b).{0,300}"
+            r"(?:ยอมรับ|นโยบาย|ความเป็นส่วนตัว|ตั้งค่า|accept|privacy).{0,200}",
+            re.I,
+        ),
+        "เว็บไซต์นี้มีการใช้งานคุกกี้ เพื่อเพิ่มประสบการณ์การใช้งาน ยอมรับ",
+    ),
+    LinePattern(
+        "cookie_button",
+        re.compile(
+            r"(?:ยอมรับ(?:ทั้งหมด|คุกกี้)?|ปฏิเสธ|ตั้งค่าคุกกี้|Accept(?: all)?"
+            r"|Cookie settings)",
+            re.I,
+        ),
+        "ยอมรับทั้งหมด",
+    ),
     # navigation left in the text (legacy "ย้อนกลับ", pagers "หน้าถัดไป >>")
-    LinePattern("back_link", re.compile(r"(?:<<|«)?\s*(?:ย้อนกลับ|กลับหน้าหลัก|กลับด้านบน)"
-                                        r"\s*(?:>>|»)?"), "<< ย้อนกลับ"),
-    LinePattern("pager", re.compile(r"(?:<<|«)?\s*(?:หน้าก่อน|ก่อนหน้า|หน้าถัดไป|ถัดไป|หน้าแรก"
-                                    r"|สุดท้าย)\s*(?:>>|»)?"), "หน้าถัดไป >>"),
-    LinePattern("related_heading",
-                re.compile(r"(?:ข่าวที่เกี่ยวข้อง|Related(?: posts| articles| news)?)\s*[:：]?",
-                           re.I),
-                "ข่าวที่เกี่ยวข้อง"),
+    LinePattern(
+        "back_link",
+        re.compile(
+            r"(?:<<|«)?\s*(?:ย้อนกลับ|กลับหน้าหลัก|กลับด้านบน)"
+            r"\s*(?:>>|»)?"
+        ),
+        "<< ย้อนกลับ",
+    ),
+    LinePattern(
+        "pager",
+        re.compile(
+            r"(?:<<|«)?\s*(?:หน้าก่อน|ก่อนหน้า|หน้าถัดไป|ถัดไป|หน้าแรก"
+            r"|สุดท้าย)\s*(?:>>|»)?"
+        ),
+        "หน้าถัดไป >>",
+    ),
+    LinePattern(
+        "related_heading",
+        re.compile(r"(?:ข่าวที่เกี่ยวข้อง|Related(?: posts| articles| news)?)\s*[:：]?", re.I),
+        "ข่าวที่เกี่ยวข้อง",
+    ),
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +449,7 @@ def parse_byline(line: str) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for i, m in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(line)
-        value = line[m.end():end].strip(" ,;/-")
+        value = line[m.end() : end].strip(" ,;/-")
         for field in BYLINE_ROLES[_byline_label(m.group(1))]:
             if value and field not in found:
                 found[field] = value

@@ -23,9 +23,15 @@ ARCHIVE_HELP = "Archive folder (default ./archive, or $ARCHIVER_ARCHIVE)."
 
 
 def archive_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--archive", "archive", type=click.Path(file_okay=False, path_type=Path),
-                        envvar="ARCHIVER_ARCHIVE", default=Path("archive"), show_default=False,
-                        help=ARCHIVE_HELP)(fn)
+    return click.option(
+        "--archive",
+        "archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="ARCHIVER_ARCHIVE",
+        default=Path("archive"),
+        show_default=False,
+        help=ARCHIVE_HELP,
+    )(fn)
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -104,8 +110,9 @@ def sites(archive: Path, as_json: bool) -> None:
         click.echo(f"{row['slug']:<14} {row['name_th']}  ({row['name_en']})")
         for url in row["listings"]:
             click.echo(f"{'':<14} {url}")
-        click.echo(f"{'':<14} last crawl: {row['last_crawl'] or 'never'}, "
-                   f"articles: {row['articles']}")
+        click.echo(
+            f"{'':<14} last crawl: {row['last_crawl'] or 'never'}, articles: {row['articles']}"
+        )
 
 
 @cli.command()
@@ -120,9 +127,18 @@ def sites(archive: Path, as_json: bool) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
 @click.option("-v", "--verbose", is_flag=True, help="Scrapy's log on stderr.")
 @friendly
-def crawl(archive: Path, slugs: tuple[str, ...], urls: tuple[str, ...], everything: bool,
-          max_articles: int | None, since: str | None, full: bool, settings: tuple[str, ...],
-          quiet: bool, verbose: bool) -> None:
+def crawl(
+    archive: Path,
+    slugs: tuple[str, ...],
+    urls: tuple[str, ...],
+    everything: bool,
+    max_articles: int | None,
+    since: str | None,
+    full: bool,
+    settings: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+) -> None:
     """Crawl agencies (by slug, --all, or any listing --url) into the archive.
 
     Example: archiver crawl --url https://www.example.go.th/news/ --max-articles 50
@@ -133,9 +149,16 @@ def crawl(archive: Path, slugs: tuple[str, ...], urls: tuple[str, ...], everythi
     targets = crawling.resolve_targets(list(slugs), list(urls), everything)
     overrides = crawling.parse_settings(list(settings))
     show_progress = not quiet and sys.stderr.isatty()
-    report = crawling.run(archive, targets, max_articles=max_articles, since=since, full=full,
-                          overrides=overrides, log_level="INFO" if verbose else "ERROR",
-                          progress=progress_printer() if show_progress else None)
+    report = crawling.run(
+        archive,
+        targets,
+        max_articles=max_articles,
+        since=since,
+        full=full,
+        overrides=overrides,
+        log_level="INFO" if verbose else "ERROR",
+        progress=progress_printer() if show_progress else None,
+    )
     if not quiet or report["status"] != "ok" or report["errors"]:
         click.echo(format_report(report, archive))
     if report["status"] != "ok":
@@ -150,8 +173,16 @@ def crawl(archive: Path, slugs: tuple[str, ...], urls: tuple[str, ...], everythi
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @click.option("--json", "as_json", is_flag=True, help="JSON array of hits.")
 @friendly
-def search(archive: Path, query: str, since: str | None, until: str | None, site: str | None,
-           limit: int, offset: int, as_json: bool) -> None:
+def search(
+    archive: Path,
+    query: str,
+    since: str | None,
+    until: str | None,
+    site: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
     """Full-text search; Thai needs no spaces. "phrase", OR and -word work.
 
     Example: archiver search 'คุณธรรม -โควิด' --since 2021-01-01
@@ -162,8 +193,9 @@ def search(archive: Path, query: str, since: str | None, until: str | None, site
     color = sys.stdout.isatty() and not as_json
     mark = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
     with open_existing(archive) as index:
-        total, hits = index.search(query, site=site, since=since, until=until, limit=limit,
-                                   offset=offset, mark=mark)
+        total, hits = index.search(
+            query, site=site, since=since, until=until, limit=limit, offset=offset, mark=mark
+        )
     if as_json:
         click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))
     else:
@@ -239,8 +271,10 @@ def reindex(archive: Path) -> None:
         raise ArchiverError(f"no WARC files under {archive}/warc")
     report = replay(archive)
     counts = ", ".join(f"{v} {k}" for k, v in sorted(report.articles.items())) or "0"
-    click.echo(f"reindexed {report.files} WARC files ({report.records} records): "
-               f"articles {counts}; {report.media} media; {report.skipped} pages not articles")
+    click.echo(
+        f"reindexed {report.files} WARC files ({report.records} records): "
+        f"articles {counts}; {report.media} media; {report.skipped} pages not articles"
+    )
 
 
 @cli.command()

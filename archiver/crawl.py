@@ -85,28 +85,45 @@ def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> 
     return settings
 
 
-def run(archive: Path, targets: list[Target], *, max_articles: int | None = None,
-        since: str | None = None, full: bool = False, overrides: dict[str, str] | None = None,
-        log_level: str = "ERROR", progress: Progress | None = None) -> dict[str, Any]:
+def run(
+    archive: Path,
+    targets: list[Target],
+    *,
+    max_articles: int | None = None,
+    since: str | None = None,
+    full: bool = False,
+    overrides: dict[str, str] | None = None,
+    log_level: str = "ERROR",
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Crawl every target in one Scrapy process; record and return the run report."""
-    from spiders.agencies import NewsSpider
     from spiders import agencies
+    from spiders.agencies import NewsSpider
 
     settings = crawl_settings(archive, overrides or {}, log_level)
     process = CrawlerProcess(settings)
-    started, clock = dt.datetime.now(dt.timezone.utc), time.monotonic()
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     crawlers = []
     for target in targets:
-        cls = NewsSpider
+        cls: type[NewsSpider] = NewsSpider
         if target.site is not None:
-            cls = next(c for c in vars(agencies).values()
-                       if isinstance(c, type) and getattr(c, "name", None) == target.slug)
+            cls = next(
+                c
+                for c in vars(agencies).values()
+                if isinstance(c, type) and getattr(c, "name", None) == target.slug
+            )
         crawler = process.create_crawler(cls)
         if progress is not None:
             _watch(crawler, target.slug, progress)
         crawlers.append((target, crawler))
-        process.crawl(crawler, url=",".join(target.urls), slug=target.slug,
-                      max_articles=max_articles, since=since, full=full)
+        process.crawl(
+            crawler,
+            url=",".join(target.urls),
+            slug=target.slug,
+            max_articles=max_articles,
+            since=since,
+            full=full,
+        )
     process.start()
     report = _report(crawlers, started, time.monotonic() - clock)
     with Index(Path(archive) / "index.db") as index:
@@ -124,16 +141,18 @@ def _watch(crawler: Any, slug: str, progress: Progress) -> None:
     crawler.signals.connect(on_item, signal=signals.item_scraped, weak=False)
 
 
-def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
-            seconds: float) -> dict[str, Any]:
+def _report(
+    crawlers: list[tuple[Target, Any]], started: dt.datetime, seconds: float
+) -> dict[str, Any]:
     per_site = {}
     for target, crawler in crawlers:
         stats = crawler.stats.get_stats() if crawler.stats else {}
-        errors = {k.split("/", 2)[2]: v for k, v in stats.items()
-                  if k.startswith("archiver/errors/")}
+        site_errors = {
+            k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archiver/errors/")
+        }
         for key, count in stats.items():  # a bug of ours on some page: counted, not hidden
             if key.startswith("spider_exceptions/") and key.count("/") == 1:
-                errors[f"exception_{key.split('/', 1)[1]}"] = count
+                site_errors[f"exception_{key.split('/', 1)[1]}"] = count
         per_site[target.slug] = {
             "listings": target.urls,
             "responses": stats.get("downloader/response_count", 0),
@@ -144,14 +163,22 @@ def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
             + stats.get("archiver/media_attachment", 0),
             "skipped": stats.get("archiver/skipped", 0),
             "known": stats.get("archiver/articles_known", 0),
-            "errors": errors,
+            "errors": site_errors,
             "bytes": stats.get("archiver/warc_bytes", 0),
             "failed": stats.get("downloader/response_count", 0) == 0,
         }
     totals: dict[str, Any] = {
         key: sum(site[key] for site in per_site.values())
-        for key in ("articles_new", "articles_changed", "articles_unchanged", "media",
-                    "skipped", "known", "bytes", "responses")
+        for key in (
+            "articles_new",
+            "articles_changed",
+            "articles_unchanged",
+            "media",
+            "skipped",
+            "known",
+            "bytes",
+            "responses",
+        )
     }
     errors: dict[str, int] = {}
     for site in per_site.values():
@@ -160,7 +187,11 @@ def _report(crawlers: list[tuple[Target, Any]], started: dt.datetime,
     failed = [slug for slug, site in per_site.items() if site["failed"]]
     return {
         "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "sites": per_site, **totals, "errors": errors, "failed_sites": failed,
-        "status": "failed" if failed else "ok", "seconds": round(seconds, 2),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sites": per_site,
+        **totals,
+        "errors": errors,
+        "failed_sites": failed,
+        "status": "failed" if failed else "ok",
+        "seconds": round(seconds, 2),
     }

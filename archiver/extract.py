@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import trafilatura
-from lxml import etree, html as lhtml
+from lxml import etree
+from lxml import html as lhtml
 from lxml.cssselect import CSSSelector
 
 from archiver import cleaning as rules
@@ -35,7 +36,8 @@ _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_C
 _DATE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DATE_CSS]
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote br dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 hr "
-    "li ol p pre section table td th tr ul".split())
+    "li ol p pre section table td th tr ul".split()
+)
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u200b\u3000]+")
@@ -88,12 +90,21 @@ def extract_article(html: str, url: str) -> Article | None:
         return None
     if published is None and legacy:  # the date row sits above the text cell
         published, published_raw = _published_in_text(
-            _text_of(media_root)[: rules.DATE_TEXT_WINDOW + len(title or "")])
+            _text_of(media_root)[: rules.DATE_TEXT_WINDOW + len(title or "")]
+        )
     if published is None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
-    return Article(url=url, title=title, published=published, published_raw=published_raw,
-                   author=byline.get("author"), photographer=byline.get("photographer"),
-                   text=text, images=images, attachments=attachments)
+    return Article(
+        url=url,
+        title=title,
+        published=published,
+        published_raw=published_raw,
+        author=byline.get("author"),
+        photographer=byline.get("photographer"),
+        text=text,
+        images=images,
+        attachments=attachments,
+    )
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -242,8 +253,10 @@ def _legacy_title(cell: lhtml.HtmlElement) -> str | None:
     if row is None or row.tag != "tr":
         return None
     for prev in list(row.itersiblings(preceding=True))[:3]:
-        for el in prev.xpath(".//b | .//strong | .//td[contains(@class, 'title') or "
-                             "contains(@class, 'topic') or contains(@class, 'head')]"):
+        for el in prev.xpath(
+            ".//b | .//strong | .//td[contains(@class, 'title') or "
+            "contains(@class, 'topic') or contains(@class, 'head')]"
+        ):
             text = _text_of(el)
             if 5 <= len(text) <= 250 and has_thai(text):
                 return text
@@ -393,15 +406,22 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
     page = f"<html><body>{inner}</body></html>"
     try:
         return trafilatura.extract(
-            page, url=url, include_comments=False, include_tables=True, include_images=False,
-            favor_precision=False, deduplicate=False)
+            page,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            favor_precision=False,
+            deduplicate=False,
+        )
     except Exception as exc:  # third-party code: one odd page must not stop the crawl
         logger.warning("%s: trafilatura failed (%s); using the page text", url, exc)
         return None
 
 
-def _article_text(root: lhtml.HtmlElement, url: str,
-                  title: str | None) -> tuple[str, dict[str, str]]:
+def _article_text(
+    root: lhtml.HtmlElement, url: str, title: str | None
+) -> tuple[str, dict[str, str]]:
     """Clean text and byline fields. Falls back on the content root's own text when
     trafilatura finds nothing or much less than the root holds; bylines are also looked for
     in the root's text, since trafilatura sometimes drops short lines."""

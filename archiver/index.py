@@ -89,7 +89,7 @@ class Index:
         self.db = sqlite_utils.Database(self.conn)
         self._ensure_schema()
 
-    def __enter__(self) -> "Index":
+    def __enter__(self) -> Index:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -102,8 +102,11 @@ class Index:
         with self.conn:
             self.conn.executescript(_SCHEMA)
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
-        current = {"schema_version": str(SCHEMA_VERSION), "segmenter": segmenter_id(),
-                   "word_tokenizer": WORD_TOKENIZER}
+        current = {
+            "schema_version": str(SCHEMA_VERSION),
+            "segmenter": segmenter_id(),
+            "word_tokenizer": WORD_TOKENIZER,
+        }
         if not meta:
             with self.conn:
                 self.conn.executemany("INSERT INTO meta VALUES (?, ?)", current.items())
@@ -111,13 +114,20 @@ class Index:
         if meta.get("segmenter") != current["segmenter"]:
             raise IndexMismatchError(
                 f"{self.path} was built with segmenter {meta.get('segmenter')!r}, this is "
-                f"{current['segmenter']!r}: run 'archiver reindex' to rebuild it")
+                f"{current['segmenter']!r}: run 'archiver reindex' to rebuild it"
+            )
 
     def reset(self) -> None:
         """Empty every derived table (``archiver reindex`` refills them from the WARCs)."""
         with self.conn:
-            for table in ("articles_fts", "articles_tri", "article_versions", "articles",
-                          "media", "meta"):
+            for table in (
+                "articles_fts",
+                "articles_tri",
+                "article_versions",
+                "articles",
+                "media",
+                "meta",
+            ):
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
 
@@ -128,7 +138,8 @@ class Index:
                 "INSERT INTO sites (slug, name_th, name_en, listings) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(slug) DO UPDATE SET name_th=excluded.name_th, "
                 "name_en=excluded.name_en, listings=excluded.listings",
-                (site.slug, site.name_th, site.name_en, json.dumps(list(site.listings))))
+                (site.slug, site.name_th, site.name_en, json.dumps(list(site.listings))),
+            )
 
     def upsert_article(self, item: ArticleItem) -> str:
         """Store an extracted article; return ``new``, ``changed`` or ``unchanged``."""
@@ -138,12 +149,19 @@ class Index:
             "SELECT id, content_hash, title, text FROM articles WHERE url = ?", (item.url,)
         ).fetchone()
         values = {
-            "url": item.url, "site": item.site, "title": item.title,
-            "published": item.published, "published_raw": item.published_raw,
-            "author": item.author, "photographer": item.photographer, "text": item.text,
+            "url": item.url,
+            "site": item.site,
+            "title": item.title,
+            "published": item.published,
+            "published_raw": item.published_raw,
+            "author": item.author,
+            "photographer": item.photographer,
+            "text": item.text,
             "images": json.dumps(item.images, ensure_ascii=False),
             "attachments": json.dumps(item.attachments, ensure_ascii=False),
-            "lang": item.lang, "content_hash": digest, "last_seen": item.fetched_at,
+            "lang": item.lang,
+            "content_hash": digest,
+            "last_seen": item.fetched_at,
             "warc_filename": warc.filename if warc else None,
             "warc_offset": warc.offset if warc else None,
             "warc_length": warc.length if warc else None,
@@ -153,46 +171,62 @@ class Index:
                 values["first_seen"] = item.fetched_at
                 cur = self.conn.execute(
                     f"INSERT INTO articles ({', '.join(values)}) "
-                    f"VALUES ({', '.join('?' * len(values))})", list(values.values()))
+                    f"VALUES ({', '.join('?' * len(values))})",
+                    list(values.values()),
+                )
                 self._index_text(cur.lastrowid, item.title, item.text)
                 return "new"
             article_id, old_hash, old_title, old_text = row
             if old_hash == digest:
-                self.conn.execute("UPDATE articles SET last_seen = ? WHERE id = ?",
-                                  (item.fetched_at, article_id))
+                self.conn.execute(
+                    "UPDATE articles SET last_seen = ? WHERE id = ?", (item.fetched_at, article_id)
+                )
                 return "unchanged"
             self.conn.execute(
                 "INSERT INTO article_versions (url, title, published, text, content_hash, "
                 "first_seen, last_seen, warc_filename, warc_offset, warc_length) "
                 "SELECT url, title, published, text, content_hash, first_seen, last_seen, "
                 "warc_filename, warc_offset, warc_length FROM articles WHERE id = ?",
-                (article_id,))
+                (article_id,),
+            )
             self._unindex_text(article_id, old_title, old_text)
             sets = ", ".join(f"{k} = ?" for k in values)
-            self.conn.execute(f"UPDATE articles SET {sets} WHERE id = ?",
-                              [*values.values(), article_id])
+            self.conn.execute(
+                f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
+            )
             self._index_text(article_id, item.title, item.text)
             return "changed"
 
     def _index_text(self, rowid: int | None, title: str | None, text: str) -> None:
-        self.conn.execute("INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-                          (rowid, index_text(title or ""), index_text(text)))
-        self.conn.execute("INSERT INTO articles_tri (rowid, title, text) VALUES (?, ?, ?)",
-                          (rowid, title or "", text))
+        self.conn.execute(
+            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+            (rowid, index_text(title or ""), index_text(text)),
+        )
+        self.conn.execute(
+            "INSERT INTO articles_tri (rowid, title, text) VALUES (?, ?, ?)",
+            (rowid, title or "", text),
+        )
 
     def _unindex_text(self, rowid: int, title: str | None, text: str) -> None:
         self.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
-        self.conn.execute("INSERT INTO articles_tri (articles_tri, rowid, title, text) "
-                          "VALUES ('delete', ?, ?, ?)", (rowid, title or "", text))
+        self.conn.execute(
+            "INSERT INTO articles_tri (articles_tri, rowid, title, text) "
+            "VALUES ('delete', ?, ?, ?)",
+            (rowid, title or "", text),
+        )
 
     def upsert_media(self, item: MediaItem) -> None:
         row = asdict(item)
         warc = row.pop("warc")
-        row.update({"warc_filename": warc["filename"] if warc else None,
-                    "warc_offset": warc["offset"] if warc else None,
-                    "warc_length": warc["length"] if warc else None})
+        row.update(
+            {
+                "warc_filename": warc["filename"] if warc else None,
+                "warc_offset": warc["offset"] if warc else None,
+                "warc_length": warc["length"] if warc else None,
+            }
+        )
         with self.conn:
-            self.db["media"].upsert(row, pk="url")
+            self.db.table("media").upsert(row, pk="url")
 
     def record_crawl(self, report: dict[str, Any]) -> int:
         with self.conn:
@@ -200,20 +234,30 @@ class Index:
                 "INSERT INTO crawls (started, finished, sites, status, articles_new, "
                 "articles_changed, articles_unchanged, media, errors, bytes, seconds, report) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (report["started"], report["finished"], json.dumps(report["sites"]),
-                 report["status"], report["articles_new"], report["articles_changed"],
-                 report["articles_unchanged"], report["media"],
-                 json.dumps(report["errors"], ensure_ascii=False), report["bytes"],
-                 report["seconds"], json.dumps(report, ensure_ascii=False)))
+                (
+                    report["started"],
+                    report["finished"],
+                    json.dumps(report["sites"]),
+                    report["status"],
+                    report["articles_new"],
+                    report["articles_changed"],
+                    report["articles_unchanged"],
+                    report["media"],
+                    json.dumps(report["errors"], ensure_ascii=False),
+                    report["bytes"],
+                    report["seconds"],
+                    json.dumps(report, ensure_ascii=False),
+                ),
+            )
             for slug in report["sites"]:
-                self.conn.execute("UPDATE sites SET last_crawl = ? WHERE slug = ?",
-                                  (report["finished"], slug))
+                self.conn.execute(
+                    "UPDATE sites SET last_crawl = ? WHERE slug = ?", (report["finished"], slug)
+                )
             return int(cur.lastrowid or 0)
 
     # -- reads ----------------------------------------------------------------------------------
     def known_article_urls(self, site: str) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT url FROM articles WHERE site = ?",
-                                                (site,))}
+        return {r[0] for r in self.conn.execute("SELECT url FROM articles WHERE site = ?", (site,))}
 
     def site_stats(self) -> dict[str, tuple[str | None, int]]:
         """slug -> (last crawl, article count), for every site that has either."""
@@ -224,52 +268,77 @@ class Index:
     def article(self, url: str) -> dict[str, Any] | None:
         cur = self.conn.execute("SELECT * FROM articles WHERE url = ?", (url,))
         row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
     def media_for(self, url: str) -> dict[str, Any] | None:
         cur = self.conn.execute("SELECT * FROM media WHERE url = ?", (url,))
         row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
+        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
 
-    def iter_articles(self, site: str | None = None, since: str | None = None,
-                      until: str | None = None) -> Iterator[dict[str, Any]]:
+    def iter_articles(
+        self, site: str | None = None, since: str | None = None, until: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         where, params = _filters(site, since, until)
         cur = self.conn.execute(f"SELECT * FROM articles a WHERE {where} ORDER BY a.id", params)
         names = [d[0] for d in cur.description]
         for row in cur:
-            yield dict(zip(names, row))
+            yield dict(zip(names, row, strict=True))
 
-    def search(self, text: str, site: str | None = None, since: str | None = None,
-               until: str | None = None, limit: int = 20, offset: int = 0,
-               mark: tuple[str, str] = ("**", "**")) -> tuple[int, list[Hit]]:
+    def search(
+        self,
+        text: str,
+        site: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+        mark: tuple[str, str] = ("**", "**"),
+    ) -> tuple[int, list[Hit]]:
         """Ranked hits: word matches (bm25, title weighted) first, then substring-only ones."""
         query = q.parse(text)
         where, params = _filters(site, since, until)
         word_expr, sub_expr = q.segmented_match(query), q.substring_match(query)
         word_ids = ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [word_expr])
-        branches = [(
-            f"SELECT a.*, bm25(articles_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
-            "'word' AS how, 0 AS tier FROM articles_fts JOIN articles a ON a.id = "
-            f"articles_fts.rowid WHERE articles_fts MATCH ? AND {where}", [word_expr, *params])]
+        branches = [
+            (
+                f"SELECT a.*, bm25(articles_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
+                "'word' AS how, 0 AS tier FROM articles_fts JOIN articles a ON a.id = "
+                f"articles_fts.rowid WHERE articles_fts MATCH ? AND {where}",
+                [word_expr, *params],
+            )
+        ]
         if sub_expr:
-            branches.append((
-                f"SELECT a.*, bm25(articles_tri, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
-                "'substring' AS how, 1 AS tier FROM articles_tri JOIN articles a ON a.id = "
-                f"articles_tri.rowid WHERE articles_tri MATCH ? AND {where} "
-                f"AND a.id NOT IN ({word_ids[0]})", [sub_expr, *params, *word_ids[1]]))
+            branches.append(
+                (
+                    f"SELECT a.*, bm25(articles_tri, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
+                    "'substring' AS how, 1 AS tier FROM articles_tri JOIN articles a ON a.id = "
+                    f"articles_tri.rowid WHERE articles_tri MATCH ? AND {where} "
+                    f"AND a.id NOT IN ({word_ids[0]})",
+                    [sub_expr, *params, *word_ids[1]],
+                )
+            )
         union = " UNION ALL ".join(sql for sql, _ in branches)
         args = [a for _, p in branches for a in p]
         total = self.conn.execute(f"SELECT count(*) FROM ({union})", args).fetchone()[0]
         cur = self.conn.execute(
             f"SELECT * FROM ({union}) ORDER BY tier, score, published DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset])
+            [*args, limit, offset],
+        )
         names = [d[0] for d in cur.description]
         hits = []
         for values in cur:
-            row = dict(zip(names, values))
-            hits.append(Hit(row["url"], row["title"], row["published"], row["site"],
-                            q.snippet(row["text"], query.words(), mark=mark),
-                            round(-float(row["score"]), 4), row["how"]))
+            row = dict(zip(names, values, strict=True))
+            hits.append(
+                Hit(
+                    row["url"],
+                    row["title"],
+                    row["published"],
+                    row["site"],
+                    q.snippet(row["text"], query.words(), mark=mark),
+                    round(-float(row["score"]), 4),
+                    row["how"],
+                )
+            )
         return total, hits
 
 
@@ -291,6 +360,7 @@ def open_existing(archive: Path) -> Index:
     """The index of an archive that must exist already (search, show, export)."""
     path = Path(archive) / "index.db"
     if not path.exists():
-        raise ArchiveNotFoundError(f"no index at {path}: run 'archiver crawl' first "
-                                   "(or give --archive DIR)")
+        raise ArchiveNotFoundError(
+            f"no index at {path}: run 'archiver crawl' first (or give --archive DIR)"
+        )
     return Index(path)

@@ -37,20 +37,28 @@ def page_text(body: bytes, content_type: str, max_bytes: int) -> str:
     return decode_html(body, declared)[0]
 
 
-def article_item(html: str, url: str, site: str, fetched_at: str,
-                 warc: RecordLocation | None) -> ArticleItem | None:
+def article_item(
+    html: str, url: str, site: str, fetched_at: str, warc: RecordLocation | None
+) -> ArticleItem | None:
     """The article on a page, or None when the page holds none (soft 404, empty, ...)."""
     article = extract_article(html, url)
     if article is None:
         return None
     return ArticleItem(
-        url=canonical_url(url), site=site, title=article.title,
+        url=canonical_url(url),
+        site=site,
+        title=article.title,
         published=article.published.isoformat() if article.published else None,
-        published_raw=article.published_raw, author=article.author,
-        photographer=article.photographer, text=article.text,
+        published_raw=article.published_raw,
+        author=article.author,
+        photographer=article.photographer,
+        text=article.text,
         images=_unique(canonical_url(u) for u in article.images),
-        attachments=_unique(canonical_url(u) for u in article.attachments), lang=article.lang, fetched_at=fetched_at,
-        warc=warc)
+        attachments=_unique(canonical_url(u) for u in article.attachments),
+        lang=article.lang,
+        fetched_at=fetched_at,
+        warc=warc,
+    )
 
 
 def _unique(urls: Iterable[str]) -> list[str]:

@@ -27,7 +27,7 @@ class IndexPipeline:
         self.index: Index | None = None
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "IndexPipeline":
+    def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:

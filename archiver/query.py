@@ -29,7 +29,7 @@ class Term:
 
     text: str
     negated: bool = False
-    alternatives: list["Term"] = field(default_factory=list)  # other sides of OR
+    alternatives: list[Term] = field(default_factory=list)  # other sides of OR
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Query:
 
     def words(self) -> list[str]:
         """Every positive word and phrase, for highlighting."""
-        out = []
+        out: list[str] = []
         for term in self.positive():
             out.extend(t.text for t in [term, *term.alternatives])
         return out
@@ -122,21 +122,24 @@ def substring_match(query: Query) -> str | None:
 
 # -- snippets ------------------------------------------------------------------------------------
 def _safe_start(text: str, i: int) -> int:
-    while 0 < i < len(text) and (unicodedata.category(text[i]).startswith("M")
-                                 or text[i - 1] in _LEADING_VOWELS):
+    while 0 < i < len(text) and (
+        unicodedata.category(text[i]).startswith("M") or text[i - 1] in _LEADING_VOWELS
+    ):
         i -= 1
     return i
 
 
 def _safe_end(text: str, i: int) -> int:
-    while 0 < i < len(text) and (unicodedata.category(text[i]).startswith("M")
-                                 or text[i - 1] in _LEADING_VOWELS):
+    while 0 < i < len(text) and (
+        unicodedata.category(text[i]).startswith("M") or text[i - 1] in _LEADING_VOWELS
+    ):
         i += 1
     return i
 
 
-def snippet(text: str, words: list[str], width: int = 160,
-            mark: tuple[str, str] = ("**", "**")) -> str:
+def snippet(
+    text: str, words: list[str], width: int = 160, mark: tuple[str, str] = ("**", "**")
+) -> str:
     """A window of ``text`` around the first match with every match marked.
 
     The window never cuts a Thai character cluster (a consonant and its vowel and tone marks)

@@ -17,8 +17,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.index import Index
 from archiver.items import MediaItem
-from archiver.urls import canonical_url
 from archiver.pages import NotAPage, article_item, page_text
+from archiver.urls import canonical_url
 from archiver.warc import StoredRecord, iter_records, read_record, warc_files
 
 logger = logging.getLogger(__name__)
@@ -58,14 +58,16 @@ def reindex(archive: Path) -> ReplayReport:
                     responses = {record_id: record}  # its metadata follows within 2 records
                 elif record.rec_type == "metadata":
                     target = responses.pop(
-                        record.warc_headers.get_header("WARC-Concurrent-To") or "", None)
+                        record.warc_headers.get_header("WARC-Concurrent-To") or "", None
+                    )
                     if target is not None:
                         _replay_one(index, target, _fields(record.payload), report)
     return report
 
 
-def _replay_one(index: Index, record: StoredRecord, about: dict[str, str],
-                report: ReplayReport) -> None:
+def _replay_one(
+    index: Index, record: StoredRecord, about: dict[str, str], report: ReplayReport
+) -> None:
     role, site = about.get("role", ""), about.get("site", "")
     headers = record.http_headers
     status = int(headers.get_statuscode() or 0) if headers else 0
@@ -84,15 +86,24 @@ def _replay_one(index: Index, record: StoredRecord, about: dict[str, str],
         outcome = index.upsert_article(item)
         report.articles[outcome] = report.articles.get(outcome, 0) + 1
     elif role in ("image", "attachment") and status < 400:
-        index.upsert_media(MediaItem(
-            url=canonical_url(record.url), article_url=about.get("article-url", ""), site=site, kind=role,
-            mime=ctype.split(";")[0].strip(), size=len(record.payload),
-            sha1=hashlib.sha1(record.payload).hexdigest(), status=status, fetched_at=fetched,
-            warc=record.location))
+        index.upsert_media(
+            MediaItem(
+                url=canonical_url(record.url),
+                article_url=about.get("article-url", ""),
+                site=site,
+                kind=role,
+                mime=ctype.split(";")[0].strip(),
+                size=len(record.payload),
+                sha1=hashlib.sha1(record.payload).hexdigest(),
+                status=status,
+                fetched_at=fetched,
+                warc=record.location,
+            )
+        )
         report.media += 1
 
 
-# -- check ------------------------------------------------------------------------------------------
+# -- check ------------------------------------------------------------------------
 def gzip_members_problem(path: Path) -> str | None:
     """Walk the gzip members of a file; say what is wrong (truncation, garbage), or None.
 
@@ -133,14 +144,15 @@ def check_file(path: Path) -> list[str]:
 
 def check_index(archive: Path) -> list[str]:
     """Index rows whose WARC record is missing or names another URL."""
-    problems = []
+    problems: list[str] = []
     index_path = Path(archive) / "index.db"
     if not index_path.exists():
         return problems
     with Index(index_path) as index:
         rows = index.conn.execute(
             "SELECT url, warc_filename, warc_offset FROM articles UNION ALL "
-            "SELECT url, warc_filename, warc_offset FROM media").fetchall()
+            "SELECT url, warc_filename, warc_offset FROM media"
+        ).fetchall()
     for url, filename, offset in rows:
         path = Path(archive) / "warc" / (filename or "")
         if not filename or not path.is_file():

@@ -23,7 +23,17 @@ ARCHIVER_CONTACT_URL = "https://github.com/thai-news-archiver/thai-news-archiver
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 #: File name endings of attachments fetched with their article.
 ARCHIVER_ATTACHMENT_EXTENSIONS = [
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "zip", "rar",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "odt",
+    "ods",
+    "zip",
+    "rar",
 ]
 
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------

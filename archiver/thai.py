@@ -25,8 +25,15 @@ from functools import lru_cache
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "normalize_digits", "parse_date", "find_date", "decode_html", "segment", "index_text",
-    "segmenter_id", "has_thai", "looks_like_mojibake",
+    "normalize_digits",
+    "parse_date",
+    "find_date",
+    "decode_html",
+    "segment",
+    "index_text",
+    "segmenter_id",
+    "has_thai",
+    "looks_like_mojibake",
 ]
 
 # --------------------------------------------------------------------------------------- digits
@@ -77,8 +84,20 @@ _MONTHS: dict[int, tuple[str, ...]] = {
     11: ("พฤศจิกายน", "พฤศจิกา", "พ.ย."),
     12: ("ธันวาคม", "ธันวา", "ธ.ค."),
 }
-_EN_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
-              "september", "october", "november", "december")
+_EN_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def _month_key(name: str) -> str:
@@ -103,8 +122,10 @@ for _num, _name in enumerate(_EN_MONTHS, 1):
         _MONTH_BY_KEY["sept"] = 9
 # Longest first, so "มีนาคม" wins over "มีนา" and full names over abbreviations.
 _TH_MONTH = "|".join(sorted(_month_patterns, key=len, reverse=True))
-_EN_MONTH = (r"(?:january|february|march|april|may|june|july|august|september|october|november"
-             r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?")
+_EN_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november"
+    r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
 
 _WEEKDAY = "จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์"
 #: "วันอังคารที่", "วันอังคาร", "วันที่", or a lone "ที่" (not the tail of a word like สถานที่).
@@ -112,23 +133,26 @@ _TH_PREFIX = rf"(?:วัน(?:{_WEEKDAY})?\s*ที่\s*|วัน(?:{_WEEKDAY
 _ERA = r"(?P<era>พ\.?\s?ศ\.?|ค\.?\s?ศ\.?)"
 _EN_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s*)?"
 
-_DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.IGNORECASE) for p in (
-    # 9 พฤศจิกายน 2564 / วันอังคารที่ 9 พ.ย. 64 / 9 พย. พ.ศ. 2564
-    rf"{_TH_PREFIX}(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month>{_TH_MONTH})\s*(?:ปี\s*)?"
-    rf"(?:{_ERA}\s*)?(?P<year>\d{{4}}|\d{{2}})(?!\d)",
-    # 2021-11-09, 2021-11-09T10:00:00+07:00, 2564/11/09 (year first: ISO order)
-    r"(?<![\d.])(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
-    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?(?![\d:]))?(?![\d])",
-    # 15-11-64, 15/11/2564, 15.11.2564: day-month-year, Thai order
-    r"(?<![\d./-])(?P<day>\d{1,2})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)"
-    r"(?P<year>\d{4}|\d{2})(?![\d]|[-/.]\d)",
-    # 9 November 2021, Tuesday, 9 Nov. 2021
-    rf"\b{_EN_WEEKDAY}(?<!\d)(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_EN_MONTH})"
-    r",?\s*(?P<year>\d{4})(?!\d)",
-    # November 9, 2021
-    rf"\b{_EN_WEEKDAY}(?P<month>{_EN_MONTH})\s*(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
-    r"(?P<year>\d{4})(?!\d)",
-))
+_DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        # 9 พฤศจิกายน 2564 / วันอังคารที่ 9 พ.ย. 64 / 9 พย. พ.ศ. 2564
+        rf"{_TH_PREFIX}(?<!\d)(?P<day>\d{{1,2}})\s*(?P<month>{_TH_MONTH})\s*(?:ปี\s*)?"
+        rf"(?:{_ERA}\s*)?(?P<year>\d{{4}}|\d{{2}})(?!\d)",
+        # 2021-11-09, 2021-11-09T10:00:00+07:00, 2564/11/09 (year first: ISO order)
+        r"(?<![\d.])(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})"
+        r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?(?![\d:]))?(?![\d])",
+        # 15-11-64, 15/11/2564, 15.11.2564: day-month-year, Thai order
+        r"(?<![\d./-])(?P<day>\d{1,2})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)"
+        r"(?P<year>\d{4}|\d{2})(?![\d]|[-/.]\d)",
+        # 9 November 2021, Tuesday, 9 Nov. 2021
+        rf"\b{_EN_WEEKDAY}(?<!\d)(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<month>{_EN_MONTH})"
+        r",?\s*(?P<year>\d{4})(?!\d)",
+        # November 9, 2021
+        rf"\b{_EN_WEEKDAY}(?P<month>{_EN_MONTH})\s*(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
+        r"(?P<year>\d{4})(?!\d)",
+    )
+)
 
 #: Dates outside these Gregorian years are misreadings (a phone number, a wrong era).
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -192,7 +216,7 @@ def find_date(text: str) -> tuple[datetime.date, str] | None:
     for m in candidates:
         date = _date_from_match(m)
         if date is not None:
-            return date, text[m.start():m.end()].strip()
+            return date, text[m.start() : m.end()].strip()
         logger.debug("skipped impossible date %r", m.group(0))
     return None
 
@@ -201,15 +225,39 @@ def find_date(text: str) -> tuple[datetime.date, str] | None:
 
 _THAI_CODEC = "cp874"
 #: cp874 (windows-874) is a superset of TIS-620 and ISO-8859-11: 0x80-0x9F add € … ‘ ’ “ ” • – —.
-_THAI_ALIASES = {"tis620", "iso885911", "windows874", "xwindows874", "cp874", "ms874",
-                 "dos874", "ibm874", "thai", "tis6200", "tis6202533"}
+_THAI_ALIASES = {
+    "tis620",
+    "iso885911",
+    "windows874",
+    "xwindows874",
+    "cp874",
+    "ms874",
+    "dos874",
+    "ibm874",
+    "thai",
+    "tis6200",
+    "tis6202533",
+}
 #: Browsers read latin-1 and ASCII labels as windows-1252 (WHATWG Encoding), and so do we.
-_LATIN1_ALIASES = {"iso88591", "latin1", "l1", "usascii", "ascii", "cp819", "ibm819",
-                   "iso8859-1", "windows1252", "xcp1252", "cp1252"}
-_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""",
-                           re.IGNORECASE)
+_LATIN1_ALIASES = {
+    "iso88591",
+    "latin1",
+    "l1",
+    "usascii",
+    "ascii",
+    "cp819",
+    "ibm819",
+    "iso8859-1",
+    "windows1252",
+    "xcp1252",
+    "cp1252",
+}
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
+)
 _BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 META_SCAN_BYTES = 4096
@@ -278,15 +326,18 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     for bom, codec in _BOMS:
         if body.startswith(bom):
             text = body.decode(codec, errors="replace")
-            name = "utf-8" if codec == "utf-8-sig" else (
-                "utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be")
+            name = (
+                "utf-8"
+                if codec == "utf-8-sig"
+                else ("utf-16-le" if bom == codecs.BOM_UTF16_LE else "utf-16-be")
+            )
             return text, name
 
     candidates: list[str] = []
     for label in (declared, _meta_charset(body)):
-        codec = _codec_name(label)
-        if codec and codec not in candidates:
-            candidates.append(codec)
+        found = _codec_name(label)
+        if found and found not in candidates:
+            candidates.append(found)
     for codec in ("utf-8", _THAI_CODEC):
         if codec not in candidates:
             candidates.append(codec)
@@ -309,8 +360,11 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
 
     utf8 = body.decode("utf-8", errors="replace")
     thai = body.decode(_THAI_CODEC, errors="replace")
-    if (thai.count("\ufffd") < utf8.count("\ufffd") and _plausible_thai(thai)
-            and not _MOJIBAKE.search(thai)):
+    if (
+        thai.count("\ufffd") < utf8.count("\ufffd")
+        and _plausible_thai(thai)
+        and not _MOJIBAKE.search(thai)
+    ):
         logger.debug("lossy decoding as %s", _THAI_CODEC)
         return thai, _THAI_CODEC
     logger.debug("lossy decoding as utf-8")
@@ -427,5 +481,7 @@ def index_text(text: str) -> str:
 def segmenter_id() -> str:
     """Names the segmenter and dictionary versions; the index records it, and a change means
     the stored segmentation no longer matches how queries are segmented (reindex)."""
-    return (f"nlpo3 {importlib.metadata.version('nlpo3')} / "
-            f"pythainlp-words_th {importlib.metadata.version('pythainlp')}")
+    return (
+        f"nlpo3 {importlib.metadata.version('nlpo3')} / "
+        f"pythainlp-words_th {importlib.metadata.version('pythainlp')}"
+    )

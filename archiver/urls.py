@@ -21,7 +21,10 @@ def canonical_url(url: str) -> str:
     fragment and noise parameters dropped."""
     parts = urlsplit(url)
     if parts.query:
-        kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                if not NOISE_PARAMS.match(k)]
+        kept = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if not NOISE_PARAMS.match(k)
+        ]
         parts = parts._replace(query=urlencode(kept))
     return canonicalize_url(urlunsplit(parts))

@@ -13,15 +13,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-
 from archiver.errors import ArchiverError
 from archiver.index import Hit, open_existing
 from archiver.thai import decode_html
 from archiver.urls import canonical_url
 from archiver.warc import read_record
 
-THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.",
-               "ต.ค.", "พ.ย.", "ธ.ค.")
+THAI_MONTHS = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
 
 
 def thai_date(iso: str | None) -> str:
@@ -32,7 +43,7 @@ def thai_date(iso: str | None) -> str:
     return f"{iso} ({day.day} {THAI_MONTHS[day.month - 1]} {day.year + 543})"
 
 
-# -- sites ------------------------------------------------------------------------------------------
+# -- sites ------------------------------------------------------------------------
 def site_rows(archive: Path) -> list[dict[str, Any]]:
     from spiders.registry import AGENCIES
 
@@ -43,15 +54,31 @@ def site_rows(archive: Path) -> list[dict[str, Any]]:
     rows = []
     for site in AGENCIES:
         last, count = stats.pop(site.slug, (None, 0))
-        rows.append({"slug": site.slug, "name_th": site.name_th, "name_en": site.name_en,
-                     "listings": list(site.listings), "last_crawl": last, "articles": count})
+        rows.append(
+            {
+                "slug": site.slug,
+                "name_th": site.name_th,
+                "name_en": site.name_en,
+                "listings": list(site.listings),
+                "last_crawl": last,
+                "articles": count,
+            }
+        )
     for slug, (last, count) in sorted(stats.items()):  # sites crawled with --url only
-        rows.append({"slug": slug, "name_th": "", "name_en": "(crawled with --url)",
-                     "listings": [], "last_crawl": last, "articles": count})
+        rows.append(
+            {
+                "slug": slug,
+                "name_th": "",
+                "name_en": "(crawled with --url)",
+                "listings": [],
+                "last_crawl": last,
+                "articles": count,
+            }
+        )
     return rows
 
 
-# -- crawl ------------------------------------------------------------------------------------------
+# -- crawl ------------------------------------------------------------------------
 def progress_printer() -> Callable[[str, dict[str, Any]], None]:
     """A progress callback that rewrites one stderr line at most 5 times a second."""
     last = [0.0]
@@ -61,8 +88,9 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
         if now - last[0] < 0.2:
             return
         last[0] = now
-        articles = sum(stats.get(f"archiver/articles_{k}", 0)
-                       for k in ("new", "changed", "unchanged"))
+        articles = sum(
+            stats.get(f"archiver/articles_{k}", 0) for k in ("new", "changed", "unchanged")
+        )
         media = stats.get("archiver/media_image", 0) + stats.get("archiver/media_attachment", 0)
         mb = stats.get("archiver/bytes_fetched", 0) / 1e6
         sys.stderr.write(f"\r{slug}: {articles} articles, {media} media, {mb:.1f} MB   ")
@@ -72,21 +100,25 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
 
 
 def format_report(report: dict[str, Any], archive: Path) -> str:
-    lines = [f"crawl {report.get('id', '')} {report['status']} in {report['seconds']} s: "
-             f"{report['articles_new']} new, {report['articles_changed']} changed, "
-             f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
-             f"{report['responses']} responses, {report['bytes'] / 1e6:.2f} MB of WARC"]
+    lines = [
+        f"crawl {report.get('id', '')} {report['status']} in {report['seconds']} s: "
+        f"{report['articles_new']} new, {report['articles_changed']} changed, "
+        f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
+        f"{report['responses']} responses, {report['bytes'] / 1e6:.2f} MB of WARC"
+    ]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
         state = f"FAILED: nothing could be fetched ({errors})" if site["failed"] else errors
-        lines.append(f"  {slug}: {site['articles_new']} new, {site['media']} media, "
-                     f"{site['known']} already archived, {site['skipped']} pages skipped; "
-                     f"{state}")
+        lines.append(
+            f"  {slug}: {site['articles_new']} new, {site['media']} media, "
+            f"{site['known']} already archived, {site['skipped']} pages skipped; "
+            f"{state}"
+        )
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
 
 
-# -- search -----------------------------------------------------------------------------------------
+# -- search ------------------------------------------------------------------------
 def format_hits(total: int, hits: list[Hit], offset: int) -> str:
     noun = "result" if total == 1 else "results"
     if not hits:
@@ -100,7 +132,7 @@ def format_hits(total: int, hits: list[Hit], offset: int) -> str:
     return "\n".join(lines).rstrip()
 
 
-# -- show / export ----------------------------------------------------------------------------------
+# -- show / export ------------------------------------------------------------------------
 def _lookup(index: Any, url: str) -> dict[str, Any] | None:
     for candidate in dict.fromkeys((url, canonical_url(url))):
         row = index.article(candidate) or index.media_for(candidate)
@@ -129,9 +161,22 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
         ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
         declared = ctype.split("charset=", 1)[1].strip() if ctype and "charset=" in ctype else None
         return decode_html(body, declared)[0]
-    meta = {k: row.get(k) for k in ("url", "site", "title", "published", "published_raw",
-                                    "author", "photographer", "kind", "mime", "size")
-            if row.get(k) is not None}
+    meta = {
+        k: row.get(k)
+        for k in (
+            "url",
+            "site",
+            "title",
+            "published",
+            "published_raw",
+            "author",
+            "photographer",
+            "kind",
+            "mime",
+            "size",
+        )
+        if row.get(k) is not None
+    }
     meta["warc"] = f"{row['warc_filename']}@{row['warc_offset']} ({len(body)} bytes of payload)"
     head = "\n".join(f"{k}: {v}" for k, v in meta.items())
     return head + ("\n\n" + row["text"] if row.get("text") else "")
@@ -140,20 +185,28 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
 def export_row(row: dict[str, Any]) -> dict[str, Any]:
     """One article in the export format of DESIGN.md."""
     return {
-        "url": row["url"], "site": row["site"], "title": row["title"],
-        "published": row["published"], "author": row["author"],
-        "photographer": row["photographer"], "text": row["text"],
+        "url": row["url"],
+        "site": row["site"],
+        "title": row["title"],
+        "published": row["published"],
+        "author": row["author"],
+        "photographer": row["photographer"],
+        "text": row["text"],
         "images": json.loads(row["images"] or "[]"),
         "attachments": json.loads(row["attachments"] or "[]"),
         "fetched_at": row["last_seen"],
-        "warc": {"filename": row["warc_filename"], "offset": row["warc_offset"],
-                 "length": row["warc_length"]},
+        "warc": {
+            "filename": row["warc_filename"],
+            "offset": row["warc_offset"],
+            "length": row["warc_length"],
+        },
     }
 
 
-# -- extract ----------------------------------------------------------------------------------------
-def extract_files(files: tuple[str, ...], url: str | None,
-                  as_json: bool) -> Iterator[tuple[str, bool]]:
+# -- extract ------------------------------------------------------------------------
+def extract_files(
+    files: tuple[str, ...], url: str | None, as_json: bool
+) -> Iterator[tuple[str, bool]]:
     """(line to print, ok) per file; a file that cannot be read or holds no article is not ok."""
     from archiver.extract import extract_article
 
@@ -171,9 +224,19 @@ def extract_files(files: tuple[str, ...], url: str | None,
         if not as_json:
             yield article.text + "\n", True
             continue
-        yield json.dumps({
-            "file": name, "title": article.title,
-            "published": article.published.isoformat() if article.published else None,
-            "author": article.author, "photographer": article.photographer,
-            "text": article.text, "images": article.images, "attachments": article.attachments,
-        }, ensure_ascii=False), True
+        yield (
+            json.dumps(
+                {
+                    "file": name,
+                    "title": article.title,
+                    "published": article.published.isoformat() if article.published else None,
+                    "author": article.author,
+                    "photographer": article.photographer,
+                    "text": article.text,
+                    "images": article.images,
+                    "attachments": article.attachments,
+                },
+                ensure_ascii=False,
+            ),
+            True,
+        )

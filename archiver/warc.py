@@ -15,14 +15,15 @@ import os
 import socket
 import threading
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
+from w3lib.url import safe_url_string
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
-from w3lib.url import safe_url_string
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
@@ -32,8 +33,16 @@ logger = logging.getLogger(__name__)
 #: Files rotate once they pass this size (DESIGN.md: "rotated near 1 GB").
 DEFAULT_MAX_SIZE = 1_000_000_000
 #: Payload types whose bytes are already compressed: gzip level 0 saves CPU, costs ~0.1% size.
-_STORED_PREFIXES = ("image/", "video/", "audio/", "application/zip", "application/pdf",
-                    "application/x-rar", "application/gzip", "application/octet-stream")
+_STORED_PREFIXES = (
+    "image/",
+    "video/",
+    "audio/",
+    "application/zip",
+    "application/pdf",
+    "application/x-rar",
+    "application/gzip",
+    "application/octet-stream",
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ def _level_for(content_type: str) -> int:
 
 
 def _warc_date(when: dt.datetime) -> str:
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class WarcFileWriter:
@@ -83,13 +92,18 @@ class WarcFileWriter:
     record readable; files are only ever appended to and a new file starts past ``max_size``.
     """
 
-    def __init__(self, directory: Path, prefix: str, max_size: int = DEFAULT_MAX_SIZE,
-                 info: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        max_size: int = DEFAULT_MAX_SIZE,
+        info: dict[str, str] | None = None,
+    ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
         self.max_size = max_size
         self.info = info or {}
-        self._stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+        self._stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d%H%M%S")
         self._serial = 0
         self._file: BinaryIO | None = None
         self._name = ""
@@ -154,11 +168,14 @@ class WarcFileWriter:
         file belongs to) in the WARC itself, so the index can be rebuilt from the WARCs alone.
         """
         response, request = self._build_pair(fetch)
-        records = [(self._serialize(response), _content_type(fetch.response_headers)),
-                   (self._serialize(request), "application/http")]
+        records = [
+            (self._serialize(response), _content_type(fetch.response_headers)),
+            (self._serialize(request), "application/http"),
+        ]
         if about:
-            records.append((self._serialize(self._metadata(response, about)),
-                            "application/warc-fields"))
+            records.append(
+                (self._serialize(self._metadata(response, about)), "application/warc-fields")
+            )
         with self._lock:
             if self._file is None or self._file.tell() >= self.max_size:
                 if self._file is not None:
@@ -172,34 +189,48 @@ class WarcFileWriter:
     def _metadata(self, response: ArcWarcRecord, about: dict[str, str]) -> ArcWarcRecord:
         body = "".join(f"{k}: {v}\r\n" for k, v in about.items() if v).encode()
         return self._builder.create_warc_record(
-            response.rec_headers.get_header("WARC-Target-URI"), "metadata", payload=io.BytesIO(body), length=len(body),
+            response.rec_headers.get_header("WARC-Target-URI"),
+            "metadata",
+            payload=io.BytesIO(body),
+            length=len(body),
             warc_content_type="application/warc-fields",
             warc_headers_dict={
                 "WARC-Date": response.rec_headers.get_header("WARC-Date"),
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
-            })
+            },
+        )
 
     def _build_pair(self, fetch: Fetch) -> tuple[ArcWarcRecord, ArcWarcRecord]:
         url = safe_url_string(fetch.url)  # WARC-Target-URI and request line must be ASCII
-        date = _warc_date(fetch.date or dt.datetime.now(dt.timezone.utc))
+        date = _warc_date(fetch.date or dt.datetime.now(dt.UTC))
         warc_headers = {"WARC-Date": date}
         if fetch.ip_address:
             warc_headers["WARC-IP-Address"] = fetch.ip_address
-        http_headers = StatusAndHeaders(f"{fetch.status} {fetch.reason}".strip(),
-                                        _archivable_headers(fetch.response_headers),
-                                        protocol=fetch.protocol)
+        http_headers = StatusAndHeaders(
+            f"{fetch.status} {fetch.reason}".strip(),
+            _archivable_headers(fetch.response_headers),
+            protocol=fetch.protocol,
+        )
         response = self._builder.create_warc_record(
-            url, "response", payload=io.BytesIO(fetch.body), length=len(fetch.body),
-            http_headers=http_headers, warc_headers_dict=dict(warc_headers))
+            url,
+            "response",
+            payload=io.BytesIO(fetch.body),
+            length=len(fetch.body),
+            http_headers=http_headers,
+            warc_headers_dict=dict(warc_headers),
+        )
         request_line = f"{fetch.method} {_request_target(url)} {fetch.protocol}"
         request = self._builder.create_warc_record(
-            url, "request", payload=io.BytesIO(fetch.request_body),
+            url,
+            "request",
+            payload=io.BytesIO(fetch.request_body),
             length=len(fetch.request_body),
             http_headers=StatusAndHeaders(request_line, fetch.request_headers, protocol=""),
             warc_headers_dict={
                 **warc_headers,
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
-            })
+            },
+        )
         return response, request
 
 
@@ -259,12 +290,19 @@ def iter_records(path: Path) -> Iterator[StoredRecord]:
             archive.read_to_end(record)  # sets offset and length (asking earlier consumes)
             offset = archive.get_record_offset()
             yield StoredRecord(
-                record.rec_type, record.rec_headers.get_header("WARC-Target-URI") or "",
-                record.rec_headers, record.http_headers, payload,
-                RecordLocation(path.name, offset, archive.get_record_length()))
+                record.rec_type,
+                record.rec_headers.get_header("WARC-Target-URI") or "",
+                record.rec_headers,
+                record.http_headers,
+                payload,
+                RecordLocation(path.name, offset, archive.get_record_length()),
+            )
 
 
 def warc_files(directory: Path) -> list[Path]:
     """The archive's WARC files, oldest first."""
-    return sorted(p for p in Path(directory).glob("*.warc.gz") if p.is_file()) if os.path.isdir(
-        directory) else []
+    return (
+        sorted(p for p in Path(directory).glob("*.warc.gz") if p.is_file())
+        if os.path.isdir(directory)
+        else []
+    )

@@ -6,8 +6,11 @@ from spiders.registry import AGENCIES
 
 
 def _spider_for(site):  # type: ignore[no-untyped-def]
-    cls = type(f"{site.slug.title().replace('-', '')}Spider", (NewsSpider,),
-               {"name": site.slug, "site": site, "__module__": __name__})
+    cls = type(
+        f"{site.slug.title().replace('-', '')}Spider",
+        (NewsSpider,),
+        {"name": site.slug, "site": site, "__module__": __name__},
+    )
     return cls
 
 

@@ -17,20 +17,48 @@ from archiver.urls import canonical_url
 
 #: Regions of a listing page that hold site navigation, never the listing's articles.
 NAVIGATION_REGIONS = (
-    "header", "nav", "footer", "aside", ".menu", ".nav", ".navbar", "#menu", ".sidebar",
-    "#sidebar", ".breadcrumb", ".breadcrumbs", ".pagination", ".pager", ".tags", ".tagcloud",
-    ".widget", ".moduletable", ".page-numbers", ".nav-links", "#footer", "#header",
+    "header",
+    "nav",
+    "footer",
+    "aside",
+    ".menu",
+    ".nav",
+    ".navbar",
+    "#menu",
+    ".sidebar",
+    "#sidebar",
+    ".breadcrumb",
+    ".breadcrumbs",
+    ".pagination",
+    ".pager",
+    ".tags",
+    ".tagcloud",
+    ".widget",
+    ".moduletable",
+    ".page-numbers",
+    ".nav-links",
+    "#footer",
+    "#header",
 )
 #: Links that name an article: headlines, bookmarks and read-more links.
 ARTICLE_LINK_SELECTORS = (
-    "h1 a", "h2 a", "h3 a", "h4 a", ".item-title a", ".entry-title a", "a[rel~=bookmark]",
-    "a.readmore", ".readmore a", "p.readmore a", ".read-more a", "a.read-more",
+    "h1 a",
+    "h2 a",
+    "h3 a",
+    "h4 a",
+    ".item-title a",
+    ".entry-title a",
+    "a[rel~=bookmark]",
+    "a.readmore",
+    ".readmore a",
+    "p.readmore a",
+    ".read-more a",
+    "a.read-more",
 )
 #: Link texts of read-more links.
 READ_MORE_TEXTS = ("อ่านต่อ", "อ่านเพิ่มเติม", "รายละเอียด", "read more")
 #: URLs that look like one article's page even outside a headline (legacy PHP sites).
-ARTICLE_URL = re.compile(r"(detail|/view/|/content/|/news/\d|[?&](id|nid|news_id|newsid)=\d)",
-                         re.I)
+ARTICLE_URL = re.compile(r"(detail|/view/|/content/|/news/\d|[?&](id|nid|news_id|newsid)=\d)", re.I)
 #: URLs that are never articles: tags, categories, print views, feeds, logins, search.
 NOT_ARTICLE_URL = re.compile(
     r"(/tags?/|/category/|/categories/|/component/tags|/author/|[?&]print=|tmpl=component|"
@@ -71,8 +99,25 @@ def _is_media(url: str, media_extensions: tuple[str, ...]) -> bool:
     return path.endswith(tuple("." + ext for ext in media_extensions))
 
 
-MEDIA_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "webp", "svg", "pdf", "doc", "docx", "xls",
-                    "xlsx", "ppt", "pptx", "zip", "rar", "mp4", "mp3")
+MEDIA_EXTENSIONS = (
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "svg",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "zip",
+    "rar",
+    "mp4",
+    "mp3",
+)
 
 
 def listing_key(url: str) -> tuple[str, str]:

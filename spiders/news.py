@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class NewsSpider(scrapy.Spider):
@@ -39,9 +39,15 @@ class NewsSpider(scrapy.Spider):
     name = "news"
     site: Site | None = None  # set on per-agency subclasses
 
-    def __init__(self, url: str | None = None, slug: str | None = None,
-                 max_articles: int | str | None = None, since: str | None = None,
-                 full: bool | str = False, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        slug: str | None = None,
+        max_articles: int | str | None = None,
+        since: str | None = None,
+        full: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         urls = [u for u in (url or "").split(",") if u]
         if self.site is not None and not urls:
@@ -61,9 +67,14 @@ class NewsSpider(scrapy.Spider):
         if not self.full:
             self.known = self._known_urls()
         for listing in self.listings:
-            yield scrapy.Request(listing, callback=self.parse_listing, errback=self.failed,
-                                 cb_kwargs={"listing": listing}, dont_filter=True,
-                                 meta={"archiver_role": "listing"})
+            yield scrapy.Request(
+                listing,
+                callback=self.parse_listing,
+                errback=self.failed,
+                cb_kwargs={"listing": listing},
+                dont_filter=True,
+                meta={"archiver_role": "listing"},
+            )
 
     def _known_urls(self) -> set[str]:
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
@@ -85,15 +96,25 @@ class NewsSpider(scrapy.Spider):
             if self.max_articles is not None and self.scheduled_articles >= self.max_articles:
                 return
             self.scheduled_articles += 1
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.failed,
-                                 meta={"archiver_role": "article"})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.failed,
+                meta={"archiver_role": "article"},
+            )
         if links and not new:
-            logger.info("%s: every article on %s is archived already; stopping", self.slug,
-                        response.url)
+            logger.info(
+                "%s: every article on %s is archived already; stopping", self.slug, response.url
+            )
             return
         for url in pagination_links(html, response.url, listing):
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.failed,
-                                 cb_kwargs={"listing": listing}, meta={"archiver_role": "listing"})
+            yield scrapy.Request(
+                url,
+                callback=self.parse_listing,
+                errback=self.failed,
+                cb_kwargs={"listing": listing},
+                meta={"archiver_role": "listing"},
+            )
 
     # -- articles ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
@@ -110,21 +131,32 @@ class NewsSpider(scrapy.Spider):
         yield item
         for kind, urls in (("image", item.images), ("attachment", item.attachments)):
             for url in urls:
-                yield scrapy.Request(url, callback=self.parse_media, errback=self.failed,
-                                     cb_kwargs={"article_url": response.url, "kind": kind},
-                                     headers={"Referer": response.url},
-                                     meta={"archiver_role": kind,
-                                           "archiver_article": response.url})
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_media,
+                    errback=self.failed,
+                    cb_kwargs={"article_url": response.url, "kind": kind},
+                    headers={"Referer": response.url},
+                    meta={"archiver_role": kind, "archiver_article": response.url},
+                )
 
     def parse_media(self, response: Response, article_url: str, kind: str) -> Iterator[MediaItem]:
         if response.status >= 400:
             self._count_error(f"http_{response.status}", response.url)
             return
-        mime = response.headers.get("Content-Type", b"").decode("latin-1").split(";")[0].strip()
+        mime = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
         yield MediaItem(
-            url=canonical_url(response.url), article_url=article_url, site=self.slug, kind=kind,
-            mime=mime, size=len(response.body), sha1=hashlib.sha1(response.body).hexdigest(),
-            status=response.status, fetched_at=_now(), warc=response.meta.get("warc"))
+            url=canonical_url(response.url),
+            article_url=article_url,
+            site=self.slug,
+            kind=kind,
+            mime=mime,
+            size=len(response.body),
+            sha1=hashlib.sha1(response.body).hexdigest(),
+            status=response.status,
+            fetched_at=_now(),
+            warc=response.meta.get("warc"),
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
     def _html(self, response: Response) -> str | None:
@@ -132,7 +164,7 @@ class NewsSpider(scrapy.Spider):
         if response.status >= 400:
             self._count_error(f"http_{response.status}", response.url)
             return None
-        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
         try:
             return page_text(response.body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
         except NotAPage as reason:

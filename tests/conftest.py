@@ -22,19 +22,33 @@ from tests import fixture_sites
 ROOT = Path(__file__).resolve().parent.parent
 SITES = ("joomla", "wordpress", "legacy")
 #: Politeness relaxed for our own loopback servers, through settings as a user would.
-LOOPBACK = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False",
-            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8"]
+LOOPBACK = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+]
 
 
-def run_cli(*args: str, archive: Path | None = None, timeout: float = 180,
-            stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, archive: Path | None = None, timeout: float = 180, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -m archiver ARGS`` in a subprocess, as a user or cron would run it."""
     command = [sys.executable, "-m", "archiver", *args]
     if archive is not None:
         command += ["--archive", str(archive)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(command, capture_output=True, timeout=timeout, cwd=ROOT, env=env,
-                          input=stdin.decode() if stdin is not None else None, text=True)
+    return subprocess.run(
+        command,
+        capture_output=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        input=stdin.decode() if stdin is not None else None,
+        text=True,
+    )
 
 
 @dataclass

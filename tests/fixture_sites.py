@@ -31,10 +31,30 @@ PROSE = json.loads((Path(__file__).parent / "data" / "prose.json").read_text("ut
 
 LISTINGS = {"joomla": "/ศูนย์คุณธรรม/news/pr-news.html", "wordpress": "/news/", "legacy": "/news.php"}
 JUNK = [
-    "A- A A+", "SIGPLUS", "เกิดข้อผิดพลาด", "{gallery}", "{/gallery}", "L0 001", "L0 002",
-    "4CE92A36ED2C", "เข้าชม", "เขียนข่าว", "ถ่ายภาพ", "ข่าว :", "ภาพ :", "ข่าวที่เกี่ยวข้อง", "คุกกี้",
-    "แชร์", "อ่านต่อ", "ก่อนหน้า", "หน้าถัดไป", "สงวนลิขสิทธิ์", "ผู้ดูแลระบบ", "ขอต้อนรับสู่เว็บไซต์",
-    "นโยบายความเป็นส่วนตัว", "เผยแพร่เมื่อ",
+    "A- A A+",
+    "SIGPLUS",
+    "เกิดข้อผิดพลาด",
+    "{gallery}",
+    "{/gallery}",
+    "L0 001",
+    "L0 002",
+    "4CE92A36ED2C",
+    "เข้าชม",
+    "เขียนข่าว",
+    "ถ่ายภาพ",
+    "ข่าว :",
+    "ภาพ :",
+    "ข่าวที่เกี่ยวข้อง",
+    "คุกกี้",
+    "แชร์",
+    "อ่านต่อ",
+    "ก่อนหน้า",
+    "หน้าถัดไป",
+    "สงวนลิขสิทธิ์",
+    "ผู้ดูแลระบบ",
+    "ขอต้อนรับสู่เว็บไซต์",
+    "นโยบายความเป็นส่วนตัว",
+    "เผยแพร่เมื่อ",
 ]
 EXPECTED: dict[str, list[dict]] = {"joomla": [], "wordpress": [], "legacy": []}
 NON_ARTICLES: dict[str, list[str]] = {"joomla": [], "wordpress": [], "legacy": []}
@@ -76,14 +96,31 @@ def _must_contain(paragraphs: list[str]) -> list[str]:
     return picks
 
 
-def _expect(site: str, path: str, item: dict, published_raw: str, author, photographer,
-            images: list[str], attachments: list[str]) -> None:
-    _note(EXPECTED, site, {
-        "path": path, "title": item["title"], "published": item["date"],
-        "published_raw": published_raw, "author": author, "photographer": photographer,
-        "must_contain": _must_contain(item["paragraphs"]), "images": images,
-        "attachments": attachments,
-    })
+def _expect(
+    site: str,
+    path: str,
+    item: dict,
+    published_raw: str,
+    author,
+    photographer,
+    images: list[str],
+    attachments: list[str],
+) -> None:
+    _note(
+        EXPECTED,
+        site,
+        {
+            "path": path,
+            "title": item["title"],
+            "published": item["date"],
+            "published_raw": published_raw,
+            "author": author,
+            "photographer": photographer,
+            "must_contain": _must_contain(item["paragraphs"]),
+            "images": images,
+            "attachments": attachments,
+        },
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -123,21 +160,36 @@ def _joomla_articles() -> list[JoomlaArticle]:
             else:
                 src = f"{J_PREFIX}/images{folder}/{code}_L0_00{k}.jpg"
             images.append((src, f"{code.replace('-', ' ')} L0 00{k}"))
-        slug = "moral-province-ayutthaya-2565" if n == 0 else (
-            _slug(item["title"], 40) if n % 3 == 1 else f"news-{number}"
+        slug = (
+            "moral-province-ayutthaya-2565"
+            if n == 0
+            else (_slug(item["title"], 40) if n % 3 == 1 else f"news-{number}")
         )
-        articles.append(JoomlaArticle(
-            id=number, slug=slug, title=item["title"], published=item["date"],
-            paragraphs=item["paragraphs"], author=author, photographer=photographer,
-            images=images, gallery=folder if n % 2 == 0 else None, hits=123 + 37 * n,
-        ))
-    articles[3].attachments = [(f"{J_PREFIX}/images/เอกสาร/ประกาศ-{articles[3].id}.pdf", "ดาวน์โหลดเอกสาร")]
+        articles.append(
+            JoomlaArticle(
+                id=number,
+                slug=slug,
+                title=item["title"],
+                published=item["date"],
+                paragraphs=item["paragraphs"],
+                author=author,
+                photographer=photographer,
+                images=images,
+                gallery=folder if n % 2 == 0 else None,
+                hits=123 + 37 * n,
+            )
+        )
+    articles[3].attachments = [
+        (f"{J_PREFIX}/images/เอกสาร/ประกาศ-{articles[3].id}.pdf", "ดาวน์โหลดเอกสาร")
+    ]
     return sorted(articles, key=lambda a: (a.published, a.id), reverse=True)
 
 
 def _joomla_soft404() -> JoomlaArticle:
     return JoomlaArticle(
-        id=999, slug="ประกาศผลการคัดเลือกองค์กรคุณธรรมต้นแบบ", published="2021-01-05",
+        id=999,
+        slug="ประกาศผลการคัดเลือกองค์กรคุณธรรมต้นแบบ",
+        published="2021-01-05",
         title="ประกาศผลการคัดเลือกองค์กรคุณธรรมต้นแบบ ประจำปี 2564",
         paragraphs=["ศูนย์คุณธรรมประกาศผลการคัดเลือกองค์กรคุณธรรมต้นแบบ รายละเอียดตามเอกสารแนบ"],
     )
@@ -146,7 +198,8 @@ def _joomla_soft404() -> JoomlaArticle:
 def _with_aside(body: bytes, latest: list[JoomlaArticle]) -> bytes:
     """Add a 'latest news' module whose links carry an ``Itemid`` (duplicate URLs)."""
     links = "".join(
-        f'<li><a href="{escape(a.path(J_SECTION))}?Itemid=135">{escape(a.title)}</a></li>' for a in latest
+        f'<li><a href="{escape(a.path(J_SECTION))}?Itemid=135">{escape(a.title)}</a></li>'
+        for a in latest
     )
     module = f'<div class="well"><h3 class="page-header">ข่าวล่าสุด</h3><ul class="latestnews">{links}</ul></div>'
     tags = f'<div class="well"><h3 class="page-header">แท็ก</h3><a href="{escape(J_TAG)}">คุณธรรม</a></div>'
@@ -154,7 +207,11 @@ def _with_aside(body: bytes, latest: list[JoomlaArticle]) -> bytes:
         f'<div class="well"><h3 class="page-header">หมวดหมู่</h3><ul><li><a href="{escape(J_PREFIX)}/news.html">ข่าวสาร</a></li>'
         f'<li><a href="{escape(J_PREFIX)}/news/activities.html">ภาพกิจกรรม</a></li></ul></div>'
     )
-    return body.replace(b'<div id="aside" class="span3">', ('<div id="aside" class="span3">' + module + tags + categories).encode(), 1)
+    return body.replace(
+        b'<div id="aside" class="span3">',
+        ('<div id="aside" class="span3">' + module + tags + categories).encode(),
+        1,
+    )
 
 
 def joomla_routes() -> dict[str, Page]:
@@ -181,44 +238,80 @@ def joomla_routes() -> dict[str, Page]:
         J_TAG: ("แท็ก: คุณธรรม", "บทความที่ติดแท็กนี้"),
     }
     for key, (title, text) in pages.items():
-        routes[key] = Page(_with_aside(simple_page(J_PREFIX, J_NAME, title, text), articles[:3]), headers=UTF8_HTML)
+        routes[key] = Page(
+            _with_aside(simple_page(J_PREFIX, J_NAME, title, text), articles[:3]), headers=UTF8_HTML
+        )
         _note(NON_ARTICLES, "joomla", key)
     for key in (f"{J_PREFIX}/administrator/",):
         routes[key] = Page(simple_page(J_PREFIX, J_NAME, "ผู้ดูแลระบบ", "เข้าสู่ระบบ"), headers=UTF8_HTML)
         _note(ROBOTS_DISALLOWED, "joomla", key)
     for start in range(0, len(listed), J_PER_PAGE):
         key = LISTINGS["joomla"] if start == 0 else f"{LISTINGS['joomla']}?start={start}"
-        body = joomla_listing_html(listed[start:start + J_PER_PAGE], prefix=J_PREFIX, site_name=J_NAME,
-                                   section=J_SECTION, start=start, per_page=J_PER_PAGE, total=len(listed))
+        body = joomla_listing_html(
+            listed[start : start + J_PER_PAGE],
+            prefix=J_PREFIX,
+            site_name=J_NAME,
+            section=J_SECTION,
+            start=start,
+            per_page=J_PER_PAGE,
+            total=len(listed),
+        )
         routes[key] = Page(_with_aside(body, articles[:3]), headers=UTF8_HTML)
     for n, a in enumerate(articles):
         path = a.path(J_SECTION)
         newer = articles[n - 1].path(J_SECTION) if n else None
         older = articles[n + 1].path(J_SECTION) if n + 1 < len(articles) else None
-        tags = f'<ul class="tags inline"><li><a href="{escape(J_TAG)}" class="label label-info">คุณธรรม</a></li></ul>' if n % 2 else ""
-        body = joomla_article_html(a, prefix=J_PREFIX, site_name=J_NAME, section=J_SECTION,
-                                   prev_next=(newer, older), extra_body=tags)
+        tags = (
+            f'<ul class="tags inline"><li><a href="{escape(J_TAG)}" class="label label-info">คุณธรรม</a></li></ul>'
+            if n % 2
+            else ""
+        )
+        body = joomla_article_html(
+            a,
+            prefix=J_PREFIX,
+            site_name=J_NAME,
+            section=J_SECTION,
+            prev_next=(newer, older),
+            extra_body=tags,
+        )
         routes[path] = Page(_with_aside(body, articles[:3]), headers=UTF8_HTML)
         printed = f"{path}?tmpl=component&print=1"
-        routes[printed] = Page(joomla_article_html(a, prefix=J_PREFIX, site_name=J_NAME, section=J_SECTION,
-                                                   print_view=True), headers=UTF8_HTML)
+        routes[printed] = Page(
+            joomla_article_html(
+                a, prefix=J_PREFIX, site_name=J_NAME, section=J_SECTION, print_view=True
+            ),
+            headers=UTF8_HTML,
+        )
         _note(NON_ARTICLES, "joomla", printed)
         mailto = f"{J_PREFIX}/component/mailto/?tmpl=component&link={a.id:04x}c0ffee"
         routes[mailto] = Page(b"<html><body><form>mailto</form></body></html>", headers=UTF8_HTML)
         _note(ROBOTS_DISALLOWED, "joomla", mailto)
         for k, (src, _alt) in enumerate(a.images):
             png = src.endswith(".png")
-            routes[src] = Page(tiny_png(a.id * 10 + k) if png else tiny_jpeg(a.id * 10 + k), headers=PNG if png else JPEG)
+            routes[src] = Page(
+                tiny_png(a.id * 10 + k) if png else tiny_jpeg(a.id * 10 + k),
+                headers=PNG if png else JPEG,
+            )
         for key, _label in a.attachments:
-            routes[key] = Page(tiny_pdf(f"Announcement {a.id}"), headers=[("Content-Type", "application/pdf")])
+            routes[key] = Page(
+                tiny_pdf(f"Announcement {a.id}"), headers=[("Content-Type", "application/pdf")]
+            )
         item = next(i for i in [PROSE["seed"], *PROSE["joomla"]] if i["title"] == a.title)
-        _expect("joomla", path, item, thai_date(a.published), a.author, a.photographer,
-                [src for src, _ in a.images], [key for key, _ in a.attachments])
+        _expect(
+            "joomla",
+            path,
+            item,
+            thai_date(a.published),
+            a.author,
+            a.photographer,
+            [src for src, _ in a.images],
+            [key for key, _ in a.attachments],
+        )
     for a in articles[:3]:
         _note(DUPLICATES, "joomla", (f"{a.path(J_SECTION)}?Itemid=135", a.path(J_SECTION)))
     soft_key = soft.path(J_SECTION)
     routes[soft_key] = Page(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ไม่พบหน้าที่ต้องการ</title></head>"
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>ไม่พบหน้าที่ต้องการ</title></head>'
         "<body><h1>ไม่พบหน้าที่ต้องการ</h1><p>404 - ไม่พบบทความ</p></body></html>".encode(),
         headers=UTF8_HTML,
     )
@@ -230,9 +323,17 @@ def joomla_routes() -> dict[str, Page]:
 # WordPress (gzip)
 # --------------------------------------------------------------------------------------------
 WP_NAME = "กรมส่งเสริมการปกครองตัวอย่าง"
-WP_HTML = [("Content-Type", "text/html; charset=UTF-8"), ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+WP_HTML = [
+    ("Content-Type", "text/html; charset=UTF-8"),
+    ("Content-Encoding", "gzip"),
+    ("Vary", "Accept-Encoding"),
+]
 WP_CATEGORY, WP_TAG = "/category/news/", "/tag/ธรรมาภิบาล/"
-WP_BYLINES = [("กลุ่มประชาสัมพันธ์", "กลุ่มประชาสัมพันธ์"), ("ฝ่ายสื่อสารองค์กร", None), ("นางสาวมาลี รักงาน", "นายวิชัย กล้องดี")]
+WP_BYLINES = [
+    ("กลุ่มประชาสัมพันธ์", "กลุ่มประชาสัมพันธ์"),
+    ("ฝ่ายสื่อสารองค์กร", None),
+    ("นางสาวมาลี รักงาน", "นายวิชัย กล้องดี"),
+]
 
 
 def _gz(html: str) -> Page:
@@ -277,12 +378,20 @@ def _wp_posts() -> list[dict]:
         slug = f"news-{2000 + n}" if n % 2 else _slug(item["title"], 30)
         upload = f"/wp-content/uploads/{year}/{month}/pr-{2000 + n}"
         author, photographer = WP_BYLINES[n % 3] if n != 5 else (None, None)
-        posts.append({
-            "id": 2000 + n, "item": item, "path": f"/news/{year}/{month}/{slug}/",
-            "images": [f"{upload}-{k}-1024x683.jpg" for k in range(1, n % 2 + 2)], "upload": upload,
-            "author": author, "photographer": photographer,
-            "attachments": [f"/wp-content/uploads/{year}/{month}/เอกสารแนบ-{2000 + n}.docx"] if n == 2 else [],
-        })
+        posts.append(
+            {
+                "id": 2000 + n,
+                "item": item,
+                "path": f"/news/{year}/{month}/{slug}/",
+                "images": [f"{upload}-{k}-1024x683.jpg" for k in range(1, n % 2 + 2)],
+                "upload": upload,
+                "author": author,
+                "photographer": photographer,
+                "attachments": [f"/wp-content/uploads/{year}/{month}/เอกสารแนบ-{2000 + n}.docx"]
+                if n == 2
+                else [],
+            }
+        )
     return posts
 
 
@@ -297,8 +406,10 @@ def _wp_article(post: dict, posts: list[dict]) -> str:
     paragraphs = [f"<p>{escape(p)}</p>" for p in item["paragraphs"]]
     content = figures[:1] + paragraphs + figures[1:]
     for key in post["attachments"]:
-        content.append(f'<div class="wp-block-file"><a href="{_wp_href(key)}">เอกสารแนบ: {escape(key.rsplit("/", 1)[1])}</a>'
-                       f'<a href="{_wp_href(key)}" class="wp-block-file__button wp-element-button" download>ดาวน์โหลด</a></div>')
+        content.append(
+            f'<div class="wp-block-file"><a href="{_wp_href(key)}">เอกสารแนบ: {escape(key.rsplit("/", 1)[1])}</a>'
+            f'<a href="{_wp_href(key)}" class="wp-block-file__button wp-element-button" download>ดาวน์โหลด</a></div>'
+        )
     lines = []
     if post["author"]:
         lines.append(f"ข่าว : {escape(post['author'])}")
@@ -307,11 +418,14 @@ def _wp_article(post: dict, posts: list[dict]) -> str:
     if lines:
         content.append(f"<p>{'<br />'.join(lines)}</p>")
     related = [p for p in posts if p is not post][:3]
-    related_html = "".join(f'<li><a href="{_wp_href(p["path"])}">{escape(p["item"]["title"])}</a></li>' for p in related)
+    related_html = "".join(
+        f'<li><a href="{_wp_href(p["path"])}">{escape(p["item"]["title"])}</a></li>'
+        for p in related
+    )
     url = f"https://example.go.th{_wp_href(post['path'])}"
-    return f"""<article id="post-{post['id']}" class="post-{post['id']} post type-post status-publish format-standard has-post-thumbnail hentry category-news">
-<header class="entry-header"><div class="entry-meta"><span class="posted-on"><span class="screen-reader-text">เผยแพร่เมื่อ</span> <a href="{_wp_href(post['path'])}" rel="bookmark"><time class="entry-date published" datetime="{item['date']}T10:15:00+07:00">{thai_date(item['date'])}</time></a></span></div>
-<h1 class="entry-title">{escape(item['title'])}</h1></header>
+    return f"""<article id="post-{post["id"]}" class="post-{post["id"]} post type-post status-publish format-standard has-post-thumbnail hentry category-news">
+<header class="entry-header"><div class="entry-meta"><span class="posted-on"><span class="screen-reader-text">เผยแพร่เมื่อ</span> <a href="{_wp_href(post["path"])}" rel="bookmark"><time class="entry-date published" datetime="{item["date"]}T10:15:00+07:00">{thai_date(item["date"])}</time></a></span></div>
+<h1 class="entry-title">{escape(item["title"])}</h1></header>
 <div class="entry-content">
 {chr(10).join(content)}
 </div>
@@ -329,11 +443,11 @@ def _wp_listing(posts: list[dict], page: int, pages: int) -> str:
     entries = []
     for post in posts:
         item = post["item"]
-        entries.append(f"""<article id="post-{post['id']}" class="post-{post['id']} post type-post status-publish hentry category-news">
-<header class="entry-header"><div class="entry-meta"><time class="entry-date published" datetime="{item['date']}T10:15:00+07:00">{thai_date(item['date'])}</time></div>
-<h2 class="entry-title"><a href="{_wp_href(post['path'])}" rel="bookmark">{escape(item['title'])}</a></h2></header>
-<div class="post-thumbnail"><a href="{_wp_href(post['path'])}"><img src="{post['images'][0].replace('1024x683', '300x200')}" alt=""></a></div>
-<div class="entry-summary"><p>{escape(item['paragraphs'][0][:180])} [&hellip;]</p></div></article>""")
+        entries.append(f"""<article id="post-{post["id"]}" class="post-{post["id"]} post type-post status-publish hentry category-news">
+<header class="entry-header"><div class="entry-meta"><time class="entry-date published" datetime="{item["date"]}T10:15:00+07:00">{thai_date(item["date"])}</time></div>
+<h2 class="entry-title"><a href="{_wp_href(post["path"])}" rel="bookmark">{escape(item["title"])}</a></h2></header>
+<div class="post-thumbnail"><a href="{_wp_href(post["path"])}"><img src="{post["images"][0].replace("1024x683", "300x200")}" alt=""></a></div>
+<div class="entry-summary"><p>{escape(item["paragraphs"][0][:180])} [&hellip;]</p></div></article>""")
 
     def href(n: int) -> str:
         return "/news/" if n == 1 else f"/news/page/{n}/"
@@ -342,12 +456,16 @@ def _wp_listing(posts: list[dict], page: int, pages: int) -> str:
     if page > 1:
         nav.append(f'<a class="prev page-numbers" href="{href(page - 1)}">&laquo; ก่อนหน้า</a>')
     for n in range(1, pages + 1):
-        nav.append(f'<span aria-current="page" class="page-numbers current">{n}</span>' if n == page
-                   else f'<a class="page-numbers" href="{href(n)}">{n}</a>')
+        nav.append(
+            f'<span aria-current="page" class="page-numbers current">{n}</span>'
+            if n == page
+            else f'<a class="page-numbers" href="{href(n)}">{n}</a>'
+        )
     if page < pages:
         nav.append(f'<a class="next page-numbers" href="{href(page + 1)}">ถัดไป &raquo;</a>')
     return (
-        '<header class="page-header"><h1 class="page-title">ข่าวประชาสัมพันธ์</h1></header>\n' + "\n".join(entries)
+        '<header class="page-header"><h1 class="page-title">ข่าวประชาสัมพันธ์</h1></header>\n'
+        + "\n".join(entries)
         + f'\n<nav class="navigation pagination" aria-label="Posts"><div class="nav-links">{"".join(nav)}</div></nav>'
     )
 
@@ -355,14 +473,17 @@ def _wp_listing(posts: list[dict], page: int, pages: int) -> str:
 def wordpress_routes() -> dict[str, Page]:
     posts = _wp_posts()
     routes: dict[str, Page] = {
-        "/robots.txt": Page(b"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n", headers=ROBOTS_TYPE),
+        "/robots.txt": Page(
+            b"User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n",
+            headers=ROBOTS_TYPE,
+        ),
         "/wp-admin/": _gz("<html><body>wp-admin</body></html>"),
     }
     _note(ROBOTS_DISALLOWED, "wordpress", "/wp-admin/")
     per_page, pages = 3, 3
     for page in range(1, pages + 1):
         key = "/news/" if page == 1 else f"/news/page/{page}/"
-        main = _wp_listing(posts[(page - 1) * per_page: page * per_page], page, pages)
+        main = _wp_listing(posts[(page - 1) * per_page : page * per_page], page, pages)
         routes[key] = _gz(_wp_chrome("ข่าวประชาสัมพันธ์", main, "blog hfeed"))
     others = {
         "/": ("หน้าแรก", "<p>ยินดีต้อนรับ</p>"),
@@ -376,16 +497,37 @@ def wordpress_routes() -> dict[str, Page]:
         routes[key] = _gz(_wp_chrome(title, main, "archive"))
         _note(NON_ARTICLES, "wordpress", key)
     for post in posts:
-        routes[post["path"]] = _gz(_wp_chrome(post["item"]["title"], _wp_article(post, posts), "post-template-default single"))
+        routes[post["path"]] = _gz(
+            _wp_chrome(
+                post["item"]["title"], _wp_article(post, posts), "post-template-default single"
+            )
+        )
         for k, src in enumerate(post["images"]):
             for size in ("1024x683", "300x200", "768x512"):
-                routes[src.replace("1024x683", size)] = Page(tiny_jpeg(post["id"] * 10 + k + len(size)), headers=JPEG)
+                routes[src.replace("1024x683", size)] = Page(
+                    tiny_jpeg(post["id"] * 10 + k + len(size)), headers=JPEG
+                )
         for key in post["attachments"]:
-            routes[key] = Page(tiny_docx(post["item"]["title"]), headers=[
-                ("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")])
+            routes[key] = Page(
+                tiny_docx(post["item"]["title"]),
+                headers=[
+                    (
+                        "Content-Type",
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    )
+                ],
+            )
         item = post["item"]
-        _expect("wordpress", post["path"], item, thai_date(item["date"]), post["author"], post["photographer"],
-                list(post["images"]), list(post["attachments"]))
+        _expect(
+            "wordpress",
+            post["path"],
+            item,
+            thai_date(item["date"]),
+            post["author"],
+            post["photographer"],
+            list(post["images"]),
+            list(post["attachments"]),
+        )
     return routes
 
 
@@ -393,7 +535,11 @@ def wordpress_routes() -> dict[str, Page]:
 # Legacy PHP (windows-874, no charset in the HTTP header)
 # --------------------------------------------------------------------------------------------
 L_NAME = "สำนักงานเทศบาลตำบลตัวอย่าง"
-L_HTML = [("Content-Type", "text/html"), ("Server", "Apache/2.2.3 (CentOS)"), ("X-Powered-By", "PHP/5.2.17")]
+L_HTML = [
+    ("Content-Type", "text/html"),
+    ("Server", "Apache/2.2.3 (CentOS)"),
+    ("X-Powered-By", "PHP/5.2.17"),
+]
 L_META = '<meta http-equiv="Content-Type" content="text/html; charset=windows-874">'
 
 
@@ -404,7 +550,11 @@ def _cp874(html: str) -> Page:
 def _legacy_date(iso: str, style: int) -> str:
     year, month, day = (int(x) for x in iso.split("-"))
     be = (year + 543) % 100
-    return f"{day} {THAI_MONTHS_SHORT[month - 1]} {be:02d}" if style == 0 else f"{day:02d}-{month:02d}-{be:02d}"
+    return (
+        f"{day} {THAI_MONTHS_SHORT[month - 1]} {be:02d}"
+        if style == 0
+        else f"{day:02d}-{month:02d}-{be:02d}"
+    )
 
 
 def _legacy_chrome(title: str, content: str, meta: bool) -> str:
@@ -440,20 +590,38 @@ def legacy_routes() -> dict[str, Page]:
         "/images/bullet.png": Page(tiny_png(7), headers=PNG),
     }
     _note(ROBOTS_DISALLOWED, "legacy", "/admin/login.php")
-    for key, title in {"/index.php": "หน้าหลัก", "/about.php": "ประวัติหน่วยงาน", "/contact.php": "ติดต่อเรา"}.items():
-        routes[key] = _cp874(_legacy_chrome(title, f"<b>{title}</b><br>{L_NAME}", meta=key != "/contact.php"))
+    for key, title in {
+        "/index.php": "หน้าหลัก",
+        "/about.php": "ประวัติหน่วยงาน",
+        "/contact.php": "ติดต่อเรา",
+    }.items():
+        routes[key] = _cp874(
+            _legacy_chrome(title, f"<b>{title}</b><br>{L_NAME}", meta=key != "/contact.php")
+        )
         _note(NON_ARTICLES, "legacy", key)
     per_page = 4
     for page in (1, 2):
         rows = []
-        for n, item in enumerate(items[(page - 1) * per_page: page * per_page], start=(page - 1) * per_page):
-            rows.append(f'<tr><td width="20"><img src="images/bullet.png" width="8" height="8"></td>'
-                        f'<td><a href="news_detail.php?id={n + 1}">{escape(item["title"])}</a> '
-                        f'<font size="1" color="#999999">({_legacy_date(item["date"], 0)})</font></td></tr>')
-        nav = '<a href="news.php?page=2">หน้าถัดไป &gt;&gt;</a>' if page == 1 else '<a href="news.php?page=1">&lt;&lt; หน้าแรก</a>'
-        content = (f'<table width="100%" border="0" cellpadding="3"><tr><td colspan="2" bgcolor="#CCCCFF"><b>ข่าวประชาสัมพันธ์</b></td></tr>'
-                   f'{"".join(rows)}<tr><td colspan="2" align="right">หน้า [<a href="news.php">1</a>] [<a href="news.php?page=2">2</a>] {nav}</td></tr></table>')
-        routes["/news.php" if page == 1 else "/news.php?page=2"] = _cp874(_legacy_chrome("ข่าวประชาสัมพันธ์", content, meta=page == 1))
+        for n, item in enumerate(
+            items[(page - 1) * per_page : page * per_page], start=(page - 1) * per_page
+        ):
+            rows.append(
+                f'<tr><td width="20"><img src="images/bullet.png" width="8" height="8"></td>'
+                f'<td><a href="news_detail.php?id={n + 1}">{escape(item["title"])}</a> '
+                f'<font size="1" color="#999999">({_legacy_date(item["date"], 0)})</font></td></tr>'
+            )
+        nav = (
+            '<a href="news.php?page=2">หน้าถัดไป &gt;&gt;</a>'
+            if page == 1
+            else '<a href="news.php?page=1">&lt;&lt; หน้าแรก</a>'
+        )
+        content = (
+            f'<table width="100%" border="0" cellpadding="3"><tr><td colspan="2" bgcolor="#CCCCFF"><b>ข่าวประชาสัมพันธ์</b></td></tr>'
+            f'{"".join(rows)}<tr><td colspan="2" align="right">หน้า [<a href="news.php">1</a>] [<a href="news.php?page=2">2</a>] {nav}</td></tr></table>'
+        )
+        routes["/news.php" if page == 1 else "/news.php?page=2"] = _cp874(
+            _legacy_chrome("ข่าวประชาสัมพันธ์", content, meta=page == 1)
+        )
     for n, item in enumerate(items):
         news_id = n + 1
         images = [f"/news_pic/{news_id}_{k}.jpg" for k in range(1, n % 2 + 2)]
@@ -468,19 +636,28 @@ def legacy_routes() -> dict[str, Page]:
             author = "กองวิชาการและแผนงาน"
             byline = "<br>ข่าว : กองวิชาการและแผนงาน"
         text = "<br><br>\n".join(f"&nbsp;&nbsp;&nbsp;&nbsp;{escape(p)}" for p in item["paragraphs"])
-        pics = "".join(f'<img src="{src.lstrip("/")}" width="400" border="0"><br>' for src in images)
-        files = "".join(f'<br>ไฟล์แนบ : <a href="{key.lstrip("/")}">ดาวน์โหลดไฟล์ Excel</a>' for key in attachments)
-        content = (f'<table width="100%" border="0" cellpadding="4" cellspacing="0">'
-                   f'<tr><td bgcolor="#CCCCFF"><b>{escape(item["title"])}</b></td></tr>'
-                   f'<tr><td><font size="2" color="#666666">วันที่ {raw}</font></td></tr>'
-                   f'<tr><td>{text}{byline}</td></tr><tr><td align="center">{pics}</td></tr>'
-                   f'<tr><td>{files}<br><a href="news.php">&lt;&lt; กลับหน้ารวมข่าว</a></td></tr></table>')
+        pics = "".join(
+            f'<img src="{src.lstrip("/")}" width="400" border="0"><br>' for src in images
+        )
+        files = "".join(
+            f'<br>ไฟล์แนบ : <a href="{key.lstrip("/")}">ดาวน์โหลดไฟล์ Excel</a>' for key in attachments
+        )
+        content = (
+            f'<table width="100%" border="0" cellpadding="4" cellspacing="0">'
+            f'<tr><td bgcolor="#CCCCFF"><b>{escape(item["title"])}</b></td></tr>'
+            f'<tr><td><font size="2" color="#666666">วันที่ {raw}</font></td></tr>'
+            f'<tr><td>{text}{byline}</td></tr><tr><td align="center">{pics}</td></tr>'
+            f'<tr><td>{files}<br><a href="news.php">&lt;&lt; กลับหน้ารวมข่าว</a></td></tr></table>'
+        )
         key = f"/news_detail.php?id={news_id}"
         routes[key] = _cp874(_legacy_chrome(item["title"], content, meta=n % 2 == 0))
         for k, src in enumerate(images):
             routes[src] = Page(tiny_jpeg(3000 + news_id * 10 + k), headers=JPEG)
         for a in attachments:
-            routes[a] = Page(tiny_xls([["ลำดับ", "รายการ"], ["1", item["title"]]]), headers=[("Content-Type", "application/vnd.ms-excel")])
+            routes[a] = Page(
+                tiny_xls([["ลำดับ", "รายการ"], ["1", item["title"]]]),
+                headers=[("Content-Type", "application/vnd.ms-excel")],
+            )
         _expect("legacy", key, item, raw, author, photographer, images, attachments)
     return routes
 

@@ -13,7 +13,7 @@ import pytest
 from archiver.cli import cli
 from tests.conftest import ROOT, Crawled, load_json_lines, run_cli
 
-SEED = (Path(__file__).parent / "data" / "pages")
+SEED = Path(__file__).parent / "data" / "pages"
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -58,8 +58,14 @@ def test_crawl_unknown_site_exits_2(tmp_path: Path) -> None:
     assert "unknown site" in _one_line_error(result)
 
 
-@pytest.mark.parametrize("args", [["--url", "ftp://example/x"], ["--url", "not a url"],
-                                  ["--url", "http://127.0.0.1:9/", "-s", "NOEQUALS"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--url", "ftp://example/x"],
+        ["--url", "not a url"],
+        ["--url", "http://127.0.0.1:9/", "-s", "NOEQUALS"],
+    ],
+)
 def test_crawl_bad_arguments_exit_2(tmp_path: Path, args: list[str]) -> None:
     result = run_cli("crawl", *args, archive=tmp_path)
     assert result.returncode == 2
@@ -68,8 +74,15 @@ def test_crawl_bad_arguments_exit_2(tmp_path: Path, args: list[str]) -> None:
 
 def test_crawl_of_unreachable_host_fails_with_a_report_not_a_traceback(tmp_path: Path) -> None:
     """Port 9 (discard) on loopback refuses connections: nothing can be fetched."""
-    result = run_cli("crawl", "--url", "http://127.0.0.1:9/news/", "-s", "RETRY_TIMES=0",
-                     archive=tmp_path, timeout=120)
+    result = run_cli(
+        "crawl",
+        "--url",
+        "http://127.0.0.1:9/news/",
+        "-s",
+        "RETRY_TIMES=0",
+        archive=tmp_path,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
     assert "FAILED" in result.stdout
@@ -80,10 +93,14 @@ def test_extract_many_files_in_one_call(tmp_path: Path) -> None:
     pages = sorted(SEED.glob("*.html"))[:3]
     result = run_cli("extract", *map(str, pages), "--json")
     rows = load_json_lines(result.stdout)
-    assert [r["file"] for r in rows] == [str(p) for p in pages if any(
-        r["file"] == str(p) for r in rows)]
-    assert rows and all({"file", "title", "published", "author", "photographer", "text",
-                         "images", "attachments"} <= set(r) for r in rows)
+    assert [r["file"] for r in rows] == [
+        str(p) for p in pages if any(r["file"] == str(p) for r in rows)
+    ]
+    assert rows and all(
+        {"file", "title", "published", "author", "photographer", "text", "images", "attachments"}
+        <= set(r)
+        for r in rows
+    )
 
 
 def test_extract_of_missing_file_is_one_line_and_non_zero(tmp_path: Path) -> None:
@@ -93,9 +110,13 @@ def test_extract_of_missing_file_is_one_line_and_non_zero(tmp_path: Path) -> Non
 
 
 def test_extract_reads_stdin(tmp_path: Path) -> None:
-    page = ("<html><head><title>ข่าว</title></head><body><article><h1>หัวข้อข่าวทดสอบ</h1>"
-            + "<p>" + "ผู้ว่าราชการจังหวัดลงพื้นที่ตรวจเยี่ยมประชาชน " * 20 + "</p>"
-            "</article></body></html>")
+    page = (
+        "<html><head><title>ข่าว</title></head><body><article><h1>หัวข้อข่าวทดสอบ</h1>"
+        + "<p>"
+        + "ผู้ว่าราชการจังหวัดลงพื้นที่ตรวจเยี่ยมประชาชน " * 20
+        + "</p>"
+        "</article></body></html>"
+    )
     result = run_cli("extract", "-", stdin=page.encode())
     assert result.returncode == 0, result.stderr
     assert "ผู้ว่าราชการจังหวัด" in result.stdout
@@ -105,16 +126,18 @@ def test_sites_lists_the_registry_as_json(tmp_path: Path) -> None:
     result = run_cli("sites", "--json", archive=tmp_path)
     rows = json.loads(result.stdout)
     assert "moralcenter" in {r["slug"] for r in rows}
-    assert all({"slug", "name_th", "name_en", "listings", "last_crawl", "articles"} <= set(r)
-               for r in rows)
+    assert all(
+        {"slug", "name_th", "name_en", "listings", "last_crawl", "articles"} <= set(r) for r in rows
+    )
 
 
 def test_scrapy_list_shows_every_registered_slug() -> None:
     from spiders.registry import AGENCIES
 
     scrapy = Path(sys.executable).with_name("scrapy")
-    result = subprocess.run([str(scrapy), "list"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [str(scrapy), "list"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert set(result.stdout.split()) == {"news", *(s.slug for s in AGENCIES)}
 

@@ -23,15 +23,19 @@ def _warc_records(archive: Path) -> list[dict]:
     for path in sorted((archive / "warc").glob("*.warc.gz")):
         with open(path, "rb") as stream:
             for n, record in enumerate(ArchiveIterator(stream)):
-                records.append({
-                    "file": path.name, "n": n, "type": record.rec_type,
-                    "uri": record.rec_headers.get_header("WARC-Target-URI"),
-                    "id": record.rec_headers.get_header("WARC-Record-ID"),
-                    "concurrent": record.rec_headers.get_header("WARC-Concurrent-To"),
-                    "headers": record.rec_headers,
-                    "http": record.http_headers,
-                    "raw": record.raw_stream.read(),  # payload exactly as stored
-                })
+                records.append(
+                    {
+                        "file": path.name,
+                        "n": n,
+                        "type": record.rec_type,
+                        "uri": record.rec_headers.get_header("WARC-Target-URI"),
+                        "id": record.rec_headers.get_header("WARC-Record-ID"),
+                        "concurrent": record.rec_headers.get_header("WARC-Concurrent-To"),
+                        "headers": record.rec_headers,
+                        "http": record.http_headers,
+                        "raw": record.raw_stream.read(),  # payload exactly as stored
+                    }
+                )
     return records
 
 
@@ -51,8 +55,9 @@ def test_warc_files_pass_warcio_check(crawled: Crawled) -> None:
     files = sorted((crawled.archive / "warc").glob("*.warc.gz"))
     assert len(files) == 3  # one per site, named by its slug
     warcio = Path(sys.executable).with_name("warcio")
-    result = subprocess.run([str(warcio), "check", *map(str, files)], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [str(warcio), "check", *map(str, files)], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -94,8 +99,9 @@ def test_gzip_responses_keep_content_encoding_with_compressed_body(crawled, reco
 @pytest.mark.parametrize("site", SITES)
 def test_exactly_the_articles_are_indexed(crawled: Crawled, site: str) -> None:
     slug = f"127-0-0-1-{crawled.servers[site].base_url.rsplit(':', 1)[1]}"
-    indexed = {row[0] for row in crawled.index_rows(
-        "SELECT url FROM articles WHERE site = ?", slug)}
+    indexed = {
+        row[0] for row in crawled.index_rows("SELECT url FROM articles WHERE site = ?", slug)
+    }
     expected = {crawled.url(site, a["path"]) for a in fixture_sites.EXPECTED[site]}
     assert indexed == expected
     for key in fixture_sites.NON_ARTICLES[site]:
@@ -107,7 +113,9 @@ def test_metadata_matches_the_pages(crawled: Crawled, site: str) -> None:
     for article in fixture_sites.EXPECTED[site]:
         rows = crawled.index_rows(
             "SELECT title, published, author, photographer, text, images, attachments "
-            "FROM articles WHERE url = ?", crawled.url(site, article["path"]))
+            "FROM articles WHERE url = ?",
+            crawled.url(site, article["path"]),
+        )
         assert rows, article["path"]
         title, published, author, photographer, text, images, attachments = rows[0]
         assert title == article["title"]
@@ -131,8 +139,10 @@ def test_media_rows_point_at_their_articles(crawled: Crawled) -> None:
     kinds = {kind for kind, *_ in rows}
     assert kinds == {"image", "attachment"}
     articles = {url for (url,) in crawled.index_rows("SELECT url FROM articles")}
-    assert all(article_url in articles and size > 0 and len(sha1) == 40
-               for _, article_url, size, sha1 in rows)
+    assert all(
+        article_url in articles and size > 0 and len(sha1) == 40
+        for _, article_url, size, sha1 in rows
+    )
 
 
 def test_search_finds_word_inside_compound_and_ranks_its_article_first(crawled) -> None:
@@ -158,8 +168,19 @@ def test_export_writes_the_contract_fields(crawled: Crawled) -> None:
     rows = load_json_lines(result.stdout)
     expected = sum(len(fixture_sites.EXPECTED[s]) for s in SITES)
     assert len(rows) == expected
-    fields = {"url", "site", "title", "published", "author", "photographer", "text", "images",
-              "attachments", "fetched_at", "warc"}
+    fields = {
+        "url",
+        "site",
+        "title",
+        "published",
+        "author",
+        "photographer",
+        "text",
+        "images",
+        "attachments",
+        "fetched_at",
+        "warc",
+    }
     assert all(fields <= set(row) for row in rows)
     assert all(set(row["warc"]) == {"filename", "offset", "length"} for row in rows)
 
@@ -183,13 +204,43 @@ def test_reindex_rebuilds_the_same_articles_from_the_warcs(crawled, tmp_path) ->
     assert result.returncode == 0, result.stderr
     before = run_cli("export", archive=crawled.archive).stdout
     after = run_cli("export", archive=copy).stdout
-    strip = [{k: v for k, v in row.items() if k != "fetched_at"} for row in
-             load_json_lines(before)]
-    again = [{k: v for k, v in row.items() if k != "fetched_at"} for row in
-             load_json_lines(after)]
+    strip = [{k: v for k, v in row.items() if k != "fetched_at"} for row in load_json_lines(before)]
+    again = [{k: v for k, v in row.items() if k != "fetched_at"} for row in load_json_lines(after)]
     assert sorted(strip, key=lambda r: r["url"]) == sorted(again, key=lambda r: r["url"])
 
 
 def test_check_passes_on_a_fresh_archive(crawled: Crawled) -> None:
     result = run_cli("check", archive=crawled.archive)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _requested(crawled: Crawled, site: str) -> list[str]:
+    from archiver.demo.server import route_key
+
+    return [route_key(target)[0] for method, target in crawled.servers[site].log]
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_robots_disallowed_paths_are_never_requested(crawled: Crawled, site: str) -> None:
+    requested = set(_requested(crawled, site))
+    assert "/robots.txt" in requested
+    assert not requested & set(fixture_sites.ROBOTS_DISALLOWED[site])
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_each_article_is_fetched_once_despite_duplicate_links(crawled: Crawled, site: str) -> None:
+    """Itemid variants and repeated links are canonicalised: one fetch per article."""
+    requested = _requested(crawled, site)
+    for article in fixture_sites.EXPECTED[site]:
+        assert requested.count(article["path"]) == 1, article["path"]
+    for duplicate, _canonical in fixture_sites.DUPLICATES[site]:
+        assert duplicate not in requested
+
+
+def test_crawl_sends_the_project_user_agent(crawled: Crawled) -> None:
+    from archiver.settings import USER_AGENT
+
+    stored = _warc_records(crawled.archive)
+    request = next(r for r in stored if r["type"] == "request")
+    assert request["http"].get_header("User-Agent") == USER_AGENT
+    assert "thai-news-archiver" in USER_AGENT and "+http" in USER_AGENT

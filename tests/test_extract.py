@@ -18,8 +18,9 @@ from archiver import cleaning, extract
 from archiver.extract import Article, extract_article
 
 PAGES = Path(__file__).parent / "data" / "pages"
-JOOMLA_URL = ("https://www.moralcenter.or.th/index.php/news-pr/1234-moral-province-ayutthaya"
-              "?utm_source=fb")
+JOOMLA_URL = (
+    "https://www.moralcenter.or.th/index.php/news-pr/1234-moral-province-ayutthaya?utm_source=fb"
+)
 WP_URL = "https://www.doae.go.th/2023/03/14/rice-survey/"
 LEGACY_URL = "http://www.nakhonratchasima.doae.go.th/news_detail.php?id=123"
 
@@ -71,10 +72,29 @@ SEED_BODY = [
     "ต่อที่ประชุมให้ร่วมกันดำเนินงานต่อไป",
 ]
 SEED_JUNK = [
-    "A-", "A+", "×", "เกิดข้อผิดพลาด", "SIGPLUS", "Image source is expected", "F5CE88A3",
-    "L0 001", "{gallery}", "{/gallery}", "/News-PR-2564", "เขียนข่าว", "ถ่ายภาพ",
-    "เข้าชม", "123", "พิมพ์", "อีเมล", "หน้าหลัก", "ก่อนหน้า", "ถัดไป", "รายละเอียด",
-    "อาคารไทยพาณิชย์", "ผู้เข้าชม",
+    "A-",
+    "A+",
+    "×",
+    "เกิดข้อผิดพลาด",
+    "SIGPLUS",
+    "Image source is expected",
+    "F5CE88A3",
+    "L0 001",
+    "{gallery}",
+    "{/gallery}",
+    "/News-PR-2564",
+    "เขียนข่าว",
+    "ถ่ายภาพ",
+    "เข้าชม",
+    "123",
+    "พิมพ์",
+    "อีเมล",
+    "หน้าหลัก",
+    "ก่อนหน้า",
+    "ถัดไป",
+    "รายละเอียด",
+    "อาคารไทยพาณิชย์",
+    "ผู้เข้าชม",
 ]
 
 
@@ -103,8 +123,9 @@ def test_seed_metadata(seed: Article) -> None:
 def test_top_bar_date_is_not_the_published_date() -> None:
     """Templates print today's date outside the article; the article's own date wins."""
     html = page("joomla_seed.html").replace(
-        "<header class=\"header\">", "<div class=\"date\">วันพุธที่ 1 มกราคม 2568</div>"
-        "<header class=\"header\">")
+        '<header class="header">',
+        '<div class="date">วันพุธที่ 1 มกราคม 2568</div><header class="header">',
+    )
     article = extract_article(html, JOOMLA_URL)
     assert article is not None and article.published == dt.date(2021, 11, 9)
 
@@ -112,7 +133,8 @@ def test_top_bar_date_is_not_the_published_date() -> None:
 def test_seed_media_absolute_against_base_href(seed: Article) -> None:
     assert seed.images == [
         "https://www.moralcenter.or.th/images/News-PR-2564/15-11-64/"
-        "F5CE88A3-A8A3-42A7-9473-4CE92A36ED2C_L0_001.jpg"]
+        "F5CE88A3-A8A3-42A7-9473-4CE92A36ED2C_L0_001.jpg"
+    ]
     assert seed.attachments == []
 
 
@@ -126,8 +148,7 @@ def test_seed_without_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
     assert article.photographer == "สำนักงานวัฒนธรรมจังหวัดพระนครศรีอยุธยา"
 
 
-def test_bylines_found_in_root_when_trafilatura_drops_them(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bylines_found_in_root_when_trafilatura_drops_them(monkeypatch: pytest.MonkeyPatch) -> None:
     real = extract.trafilatura.extract
 
     def without_bylines(*args: object, **kwargs: object) -> str | None:
@@ -145,18 +166,39 @@ def test_bylines_found_in_root_when_trafilatura_drops_them(
 def test_wordpress_article() -> None:
     article = extract_article(page("wordpress_doae.html"), WP_URL)
     assert article is not None
-    assert_with_without(article.text, [
-        "นายระพีภัทร์ จันทรศรีวงศ์ อธิบดีกรมส่งเสริมการเกษตร เปิดเผยว่า",
-        "เจ้าหน้าที่ลงพื้นที่สำรวจแปลงนาในจังหวัดสุพรรณบุรี",  # caption text kept
-        "ต้องแจ้งการปลูกต่อเจ้าหน้าที่ภายใน 15 วันหลังปลูก",
-        "ดาวน์โหลดแบบฟอร์มการแจ้งปลูกได้จากเอกสารแนบท้ายข่าวนี้",
-    ], [
-        "[caption", "[/caption]", "attachment_5822", "แชร์", "Facebook", "LINE",
-        "ข่าวที่เกี่ยวข้อง", "ใช้ปุ๋ยอย่างถูกวิธี", "เตรียมรับมือภัยแล้ง", "คุกกี้", "ยอมรับ",
-        "นโยบายความเป็นส่วนตัว", "อ่าน 1,024", "pr-admin", "โพสต์เมื่อ", "ข่าวล่าสุด",
-        "วันพุธที่ 1 มกราคม 2568", "หมวดหมู่", "ข่าวก่อนหน้า", "ข่าว/ภาพ", "ถนนพหลโยธิน",
-        "🌾",
-    ])
+    assert_with_without(
+        article.text,
+        [
+            "นายระพีภัทร์ จันทรศรีวงศ์ อธิบดีกรมส่งเสริมการเกษตร เปิดเผยว่า",
+            "เจ้าหน้าที่ลงพื้นที่สำรวจแปลงนาในจังหวัดสุพรรณบุรี",  # caption text kept
+            "ต้องแจ้งการปลูกต่อเจ้าหน้าที่ภายใน 15 วันหลังปลูก",
+            "ดาวน์โหลดแบบฟอร์มการแจ้งปลูกได้จากเอกสารแนบท้ายข่าวนี้",
+        ],
+        [
+            "[caption",
+            "[/caption]",
+            "attachment_5822",
+            "แชร์",
+            "Facebook",
+            "LINE",
+            "ข่าวที่เกี่ยวข้อง",
+            "ใช้ปุ๋ยอย่างถูกวิธี",
+            "เตรียมรับมือภัยแล้ง",
+            "คุกกี้",
+            "ยอมรับ",
+            "นโยบายความเป็นส่วนตัว",
+            "อ่าน 1,024",
+            "pr-admin",
+            "โพสต์เมื่อ",
+            "ข่าวล่าสุด",
+            "วันพุธที่ 1 มกราคม 2568",
+            "หมวดหมู่",
+            "ข่าวก่อนหน้า",
+            "ข่าว/ภาพ",
+            "ถนนพหลโยธิน",
+            "🌾",
+        ],
+    )
     assert article.title == "กรมส่งเสริมการเกษตรเร่งสำรวจพื้นที่ปลูกข้าวนาปรัง ปี 2566"
     assert article.published == dt.date(2023, 3, 14)
     assert article.published_raw == "2023-03-14T09:30:00+07:00"
@@ -181,20 +223,33 @@ def test_wordpress_media() -> None:
 def test_legacy_table_page() -> None:
     article = extract_article(page("legacy_table_cp874.html"), LEGACY_URL)
     assert article is not None
-    assert_with_without(article.text, [
-        "นายสมชาย ใจดี เกษตรจังหวัดนครราชสีมา เป็นประธานเปิดงานวันถ่ายทอดเทคโนโลยี",
-        "ภายในงานมีการจัดสถานีเรียนรู้ด้านการปรับปรุงบำรุงดิน",
-        "ลดต้นทุนและเพิ่มผลผลิต",
-    ], [
-        "ยินดีต้อนรับ", "จำนวนผู้เข้าชม", "อ่าน 245 ครั้ง", "ย้อนกลับ", "IMG_4521",
-        "ประวัติหน่วยงาน", "ติดต่อเรา", "Copyright", "ภาพ/ข่าว", "ฝ่ายบริหารทั่วไป",
-    ])
+    assert_with_without(
+        article.text,
+        [
+            "นายสมชาย ใจดี เกษตรจังหวัดนครราชสีมา เป็นประธานเปิดงานวันถ่ายทอดเทคโนโลยี",
+            "ภายในงานมีการจัดสถานีเรียนรู้ด้านการปรับปรุงบำรุงดิน",
+            "ลดต้นทุนและเพิ่มผลผลิต",
+        ],
+        [
+            "ยินดีต้อนรับ",
+            "จำนวนผู้เข้าชม",
+            "อ่าน 245 ครั้ง",
+            "ย้อนกลับ",
+            "IMG_4521",
+            "ประวัติหน่วยงาน",
+            "ติดต่อเรา",
+            "Copyright",
+            "ภาพ/ข่าว",
+            "ฝ่ายบริหารทั่วไป",
+        ],
+    )
     assert article.title == "เกษตรจังหวัดนครราชสีมาจัดงานวันถ่ายทอดเทคโนโลยีเพื่อเริ่มต้นฤดูกาลผลิตใหม่"
     assert article.published == dt.date(2020, 12, 3)
     assert article.author == "ฝ่ายบริหารทั่วไป สำนักงานเกษตรจังหวัดนครราชสีมา"
     assert article.photographer == "ฝ่ายบริหารทั่วไป สำนักงานเกษตรจังหวัดนครราชสีมา"
     assert article.images == [
-        "http://www.nakhonratchasima.doae.go.th/upload/news/2563/IMG_4521.JPG"]
+        "http://www.nakhonratchasima.doae.go.th/upload/news/2563/IMG_4521.JPG"
+    ]
     assert article.attachments == [
         "http://www.nakhonratchasima.doae.go.th/upload/news/2563/กำหนดการ.PDF",
         "http://www.nakhonratchasima.doae.go.th/download.php?file=ใบสมัคร.doc&id=88",
@@ -203,20 +258,27 @@ def test_legacy_table_page() -> None:
 
 def test_legacy_menu_of_links_is_not_the_article() -> None:
     """A menu cell with more Thai text than the article, but all of it links."""
-    menu = "".join(f"<tr><td><a href='n{i}.php'>ข่าวประชาสัมพันธ์ของสำนักงานเรื่องที่ {i}</a>"
-                   "</td></tr>" for i in range(60))
+    menu = "".join(
+        f"<tr><td><a href='n{i}.php'>ข่าวประชาสัมพันธ์ของสำนักงานเรื่องที่ {i}</a></td></tr>"
+        for i in range(60)
+    )
     html = page("legacy_table_cp874.html").replace(
-        '<tr><td><a href="index.php">', menu + '<tr><td><a href="index.php">')
+        '<tr><td><a href="index.php">', menu + '<tr><td><a href="index.php">'
+    )
     article = extract_article(html, LEGACY_URL)
     assert article is not None
     assert "นายสมชาย ใจดี" in article.text and "เรื่องที่ 5" not in article.text
 
 
 def test_legacy_bold_title_at_top_of_cell() -> None:
-    cell = ("<b>ประกาศรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่</b><br>"
-            + "สำนักงานเกษตรอำเภอเปิดรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่ ปี 2566 " * 5)
-    html = (f"<html><head><title>สำนักงานเกษตรอำเภอ</title></head><body><table><tr>"
-            f"<td><a href='/'>หน้าแรก</a></td><td>{cell}</td></tr></table></body></html>")
+    cell = (
+        "<b>ประกาศรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่</b><br>"
+        + "สำนักงานเกษตรอำเภอเปิดรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่ ปี 2566 " * 5
+    )
+    html = (
+        f"<html><head><title>สำนักงานเกษตรอำเภอ</title></head><body><table><tr>"
+        f"<td><a href='/'>หน้าแรก</a></td><td>{cell}</td></tr></table></body></html>"
+    )
     article = extract_article(html, "http://example.go.th/news_detail.php?id=1")
     assert article is not None
     assert article.title == "ประกาศรับสมัครเกษตรกรเข้าร่วมโครงการแปลงใหญ่"
@@ -233,16 +295,24 @@ def test_soft_404_served_with_200(caplog: pytest.LogCaptureFixture) -> None:
 def test_soft_error_said_in_text_only(caplog: pytest.LogCaptureFixture) -> None:
     """A generic title, the CMS article markup, and the message in the body."""
     body = "<p>ขออภัย ไม่พบหน้าที่ต้องการ</p><p>" + "หน้าที่ท่านเรียกอาจถูกย้ายหรือลบ " * 10
-    html = (f"<html><head><title>กรมประชาสัมพันธ์</title></head><body>"
-            f"<div class='item-page'>{body}</p></div></body></html>")
+    html = (
+        f"<html><head><title>กรมประชาสัมพันธ์</title></head><body>"
+        f"<div class='item-page'>{body}</p></div></body></html>"
+    )
     with caplog.at_level(logging.DEBUG, logger="archiver.extract"):
         assert extract_article(html, "https://www.prd.go.th/x/9999") is None
     assert "soft error page (text" in caplog.text
 
 
-@pytest.mark.parametrize("title", [
-    "ไม่พบหน้าที่ต้องการ", "404 - Category not found", "Error: 404", "Page not found | กรม",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "ไม่พบหน้าที่ต้องการ",
+        "404 - Category not found",
+        "Error: 404",
+        "Page not found | กรม",
+    ],
+)
 def test_soft_error_titles(title: str) -> None:
     body = "<p>" + "เนื้อหาทั่วไปของเว็บไซต์หน่วยงานราชการ " * 20 + "</p>"
     html = f"<html><head><title>{title}</title></head><body>{body}</body></html>"
@@ -269,12 +339,20 @@ def test_binary_garbage() -> None:
     assert extract_article(raw, "https://example.go.th/a.jpg") is None  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("html", [
-    "<", "<<<>>>", "</html>", "\x00" * 20, "<html><body><td><td><tr></table>",
-    "<?xml version='1.0' encoding='utf-8'?><html><body><p>สวัสดี</p></body></html>",
-    "<div>" * 5000 + "ข้อความภาษาไทย " * 50, "<table><tr><td>" * 500,
-    "<!-- unterminated comment <p>" + "ข่าว" * 100,
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<",
+        "<<<>>>",
+        "</html>",
+        "\x00" * 20,
+        "<html><body><td><td><tr></table>",
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>สวัสดี</p></body></html>",
+        "<div>" * 5000 + "ข้อความภาษาไทย " * 50,
+        "<table><tr><td>" * 500,
+        "<!-- unterminated comment <p>" + "ข่าว" * 100,
+    ],
+)
 def test_bad_html_never_raises(html: str) -> None:
     result = extract_article(html, "https://example.go.th/x")
     assert result is None or isinstance(result, Article)
@@ -299,27 +377,32 @@ def test_line_patterns_leave_prose_untouched(line: str) -> None:
     assert cleaning.split_bylines(line) == (line, {})
 
 
-@pytest.mark.parametrize(("junk", "kept"), [
-    ("[caption id=\"a\" width=\"800\"]<img> ภาพบรรยากาศงาน[/caption]", "ภาพบรรยากาศงาน"),
-    ("{loadposition share}ข่าวประจำวัน", "ข่าวประจำวัน"),
-])
+@pytest.mark.parametrize(
+    ("junk", "kept"),
+    [
+        ('[caption id="a" width="800"]<img> ภาพบรรยากาศงาน[/caption]', "ภาพบรรยากาศงาน"),
+        ("{loadposition share}ข่าวประจำวัน", "ข่าวประจำวัน"),
+    ],
+)
 def test_shortcode_markers_go_text_stays(junk: str, kept: str) -> None:
     cleaned = cleaning.clean_lines(junk)
     assert kept in cleaned and "[" not in cleaned and "{" not in cleaned
 
 
-@pytest.mark.parametrize(("line", "fields"), [
-    ("เขียนข่าว : กลุ่มงานสมัชชาคุณธรรม", {"author": "กลุ่มงานสมัชชาคุณธรรม"}),
-    ("ถ่ายภาพ : สำนักงานวัฒนธรรมจังหวัด", {"photographer": "สำนักงานวัฒนธรรมจังหวัด"}),
-    ("ข่าว: นายสมชาย", {"author": "นายสมชาย"}),
-    ("ภาพ：นางสาวสมหญิง", {"photographer": "นางสาวสมหญิง"}),
-    ("ข่าว/ภาพ : กลุ่มประชาสัมพันธ์", {"author": "กลุ่มประชาสัมพันธ์",
-                                       "photographer": "กลุ่มประชาสัมพันธ์"}),
-    ("ภาพ / ข่าว : ฝ่ายบริหาร", {"author": "ฝ่ายบริหาร", "photographer": "ฝ่ายบริหาร"}),
-    ("เรียบเรียง : กองบรรณาธิการ", {"author": "กองบรรณาธิการ"}),
-    ("ที่มา : สำนักข่าวกรมประชาสัมพันธ์", {"author": "สำนักข่าวกรมประชาสัมพันธ์"}),
-    ("ข่าว : นายเอ ภาพ : นายบี", {"author": "นายเอ", "photographer": "นายบี"}),
-])
+@pytest.mark.parametrize(
+    ("line", "fields"),
+    [
+        ("เขียนข่าว : กลุ่มงานสมัชชาคุณธรรม", {"author": "กลุ่มงานสมัชชาคุณธรรม"}),
+        ("ถ่ายภาพ : สำนักงานวัฒนธรรมจังหวัด", {"photographer": "สำนักงานวัฒนธรรมจังหวัด"}),
+        ("ข่าว: นายสมชาย", {"author": "นายสมชาย"}),
+        ("ภาพ：นางสาวสมหญิง", {"photographer": "นางสาวสมหญิง"}),
+        ("ข่าว/ภาพ : กลุ่มประชาสัมพันธ์", {"author": "กลุ่มประชาสัมพันธ์", "photographer": "กลุ่มประชาสัมพันธ์"}),
+        ("ภาพ / ข่าว : ฝ่ายบริหาร", {"author": "ฝ่ายบริหาร", "photographer": "ฝ่ายบริหาร"}),
+        ("เรียบเรียง : กองบรรณาธิการ", {"author": "กองบรรณาธิการ"}),
+        ("ที่มา : สำนักข่าวกรมประชาสัมพันธ์", {"author": "สำนักข่าวกรมประชาสัมพันธ์"}),
+        ("ข่าว : นายเอ ภาพ : นายบี", {"author": "นายเอ", "photographer": "นายบี"}),
+    ],
+)
 def test_bylines_move_to_metadata(line: str, fields: dict[str, str]) -> None:
     text, meta = cleaning.split_bylines("\n".join([PROSE[0], line, PROSE[1]]))
     assert meta == fields

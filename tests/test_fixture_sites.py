@@ -59,7 +59,10 @@ def test_thai_path_percent_encoded_or_raw_utf8(sites):
     key = LISTINGS["joomla"] + "?start=5"
     status, _, body = fetch(servers["joomla"], key)
     assert status == 200 and 'class="blog"' in body.decode("utf-8")
-    assert (fetch(servers["joomla"], key, method="HEAD")[0], servers["joomla"].log[-1][0]) == (200, "HEAD")
+    assert (fetch(servers["joomla"], key, method="HEAD")[0], servers["joomla"].log[-1][0]) == (
+        200,
+        "HEAD",
+    )
     seed = next(a for a in EXPECTED["joomla"] if "moral-province" in a["path"])
     text = fetch(servers["joomla"], seed["path"])[2].decode("utf-8")
     assert "จังหวัดคุณธรรม" in text and "SIGPLUS_EXCEPTION_SOURCE" in text
@@ -122,7 +125,11 @@ def test_callable_route_and_media():
     assert tiny_png(1).startswith(b"\x89PNG") and tiny_png(1) != tiny_png(2)
     assert tiny_jpeg(1)[:2] == b"\xff\xd8" and tiny_jpeg(1) != tiny_jpeg(2)
     assert tiny_pdf("x").startswith(b"%PDF-1.4") and tiny_pdf("x").rstrip().endswith(b"%%EOF")
-    routes = {"/echo": lambda handler: Page(handler.path.encode(), headers=[("Content-Type", "text/plain")])}
+    routes = {
+        "/echo": lambda handler: Page(
+            handler.path.encode(), headers=[("Content-Type", "text/plain")]
+        )
+    }
     with SiteServer(routes) as server:
         assert fetch(server, "/echo?a=1")[2] == b"/echo?a=1"
         assert server.log == [("GET", "/echo?a=1")]

@@ -13,22 +13,37 @@ from archiver.index import Index
 from archiver.items import ArticleItem
 from archiver.warc import RecordLocation
 
-MORAL = ("ศูนย์คุณธรรมหารือวัฒนธรรมจังหวัดพระนครศรีอยุธยา ขับเคลื่อนจังหวัดคุณธรรม",
-         "ผู้แทนศูนย์คุณธรรมเข้าพบวัฒนธรรมจังหวัดพระนครศรีอยุธยา เพื่อหารือแนวทางการขับเคลื่อน"
-         "จังหวัดคุณธรรม ปี 2565 ร่วมกับเครือข่ายทางสังคมทั้ง 9 เครือข่าย")
-FLOOD = ("นายกรัฐมนตรีติดตามสถานการณ์น้ำท่วม",
-         "นายกรัฐมนตรีลงพื้นที่ติดตามสถานการณ์น้ำท่วมและมอบถุงยังชีพแก่ประชาชน "
-         "ผู้ว่าราชการจังหวัดรายงานว่าระดับน้ำลดลงแล้ว ส่วนศูนย์คุณธรรมส่งอาสาสมัครร่วมช่วยเหลือ")
-COVID = ("ขยายเวลาตรวจโควิด-19 แรงงานต่างด้าว",
-         "กระทรวงแรงงานขยายเวลาให้แรงงานต่างด้าวตรวจ COVID-19 และทำประวัติ ที่จังหวัดตาก")
+MORAL = (
+    "ศูนย์คุณธรรมหารือวัฒนธรรมจังหวัดพระนครศรีอยุธยา ขับเคลื่อนจังหวัดคุณธรรม",
+    "ผู้แทนศูนย์คุณธรรมเข้าพบวัฒนธรรมจังหวัดพระนครศรีอยุธยา เพื่อหารือแนวทางการขับเคลื่อน"
+    "จังหวัดคุณธรรม ปี 2565 ร่วมกับเครือข่ายทางสังคมทั้ง 9 เครือข่าย",
+)
+FLOOD = (
+    "นายกรัฐมนตรีติดตามสถานการณ์น้ำท่วม",
+    "นายกรัฐมนตรีลงพื้นที่ติดตามสถานการณ์น้ำท่วมและมอบถุงยังชีพแก่ประชาชน "
+    "ผู้ว่าราชการจังหวัดรายงานว่าระดับน้ำลดลงแล้ว ส่วนศูนย์คุณธรรมส่งอาสาสมัครร่วมช่วยเหลือ",
+)
+COVID = (
+    "ขยายเวลาตรวจโควิด-19 แรงงานต่างด้าว",
+    "กระทรวงแรงงานขยายเวลาให้แรงงานต่างด้าวตรวจ COVID-19 และทำประวัติ ที่จังหวัดตาก",
+)
 
 
-def _item(n: int, title: str, text: str, published: str = "2021-11-09",
-          site: str = "moral") -> ArticleItem:
-    return ArticleItem(url=f"http://127.0.0.1/news/{n}.html", site=site, title=title,
-                       published=published, published_raw=None, author=None,
-                       photographer=None, text=text, fetched_at="2026-01-01T00:00:00+00:00",
-                       warc=RecordLocation("x.warc.gz", n * 100, 100))
+def _item(
+    n: int, title: str, text: str, published: str = "2021-11-09", site: str = "moral"
+) -> ArticleItem:
+    return ArticleItem(
+        url=f"http://127.0.0.1/news/{n}.html",
+        site=site,
+        title=title,
+        published=published,
+        published_raw=None,
+        author=None,
+        photographer=None,
+        text=text,
+        fetched_at="2026-01-01T00:00:00+00:00",
+        warc=RecordLocation("x.warc.gz", n * 100, 100),
+    )
 
 
 @pytest.fixture()
@@ -86,8 +101,19 @@ def test_queries_with_nothing_to_look_for_are_rejected(index: Index, bad: str) -
         index.search(bad)
 
 
-@pytest.mark.parametrize("odd", ['คุณธรรม"', 'NEAR(คุณธรรม', "คุณธรรม*", "title:คุณธรรม",
-                                 "คุณธรรม OR", '""คุณธรรม""', "^คุณธรรม", "AND NOT"])
+@pytest.mark.parametrize(
+    "odd",
+    [
+        'คุณธรรม"',
+        "NEAR(คุณธรรม",
+        "คุณธรรม*",
+        "title:คุณธรรม",
+        "คุณธรรม OR",
+        '""คุณธรรม""',
+        "^คุณธรรม",
+        "AND NOT",
+    ],
+)
 def test_stray_operators_still_search(index: Index, odd: str) -> None:
     total, hits = index.search(odd)
     assert total >= 0 and all(h.url for h in hits)
@@ -113,7 +139,7 @@ def test_snippet_marks_matches_and_never_starts_inside_a_thai_cluster() -> None:
     snip = q.snippet(text, ["คุณธรรม"], width=60)
     assert "**คุณธรรม**" in snip
     body = snip.lstrip("…")
-    assert not body[0] in "ัิีึืุู่้๊๋็์ะาำ"  # a mark never opens the window
+    assert body[0] not in "ัิีึืุู่้๊๋็์ะาำ"  # a mark never opens the window
 
 
 def test_segmented_query_is_sent_as_phrases() -> None:

@@ -259,7 +259,7 @@ def test_decode_html_never_raises(body, declared):
 
 
 def test_looks_like_mojibake_spots_utf8_thai_read_as_cp1252_or_cp874():
-    raw = "ข่าวประชาสัมพันธ์".encode("utf-8")
+    raw = "ข่าวประชาสัมพันธ์".encode()
     assert looks_like_mojibake(raw.decode("cp1252", errors="replace"))
     assert looks_like_mojibake(raw.decode("latin-1"))
     assert looks_like_mojibake(raw.decode("cp874", errors="replace"))

@@ -13,12 +13,24 @@ from archiver.replay import check_file, gzip_members_problem
 from archiver.warc import Fetch, WarcFileWriter, iter_records, read_record
 
 
-def _fetch(url: str = "http://127.0.0.1/ข่าว/1.html", body: bytes = b"<html>ok</html>",
-           ctype: str = "text/html; charset=utf-8", extra: list | None = None) -> Fetch:
-    return Fetch(url=url, method="GET", request_headers=[("Host", "127.0.0.1")],
-                 request_body=b"", protocol="HTTP/1.1", status=200, reason="OK",
-                 response_headers=[("Content-Type", ctype), *(extra or [])], body=body,
-                 ip_address="127.0.0.1")
+def _fetch(
+    url: str = "http://127.0.0.1/ข่าว/1.html",
+    body: bytes = b"<html>ok</html>",
+    ctype: str = "text/html; charset=utf-8",
+    extra: list | None = None,
+) -> Fetch:
+    return Fetch(
+        url=url,
+        method="GET",
+        request_headers=[("Host", "127.0.0.1")],
+        request_body=b"",
+        protocol="HTTP/1.1",
+        status=200,
+        reason="OK",
+        response_headers=[("Content-Type", ctype), *(extra or [])],
+        body=body,
+        ip_address="127.0.0.1",
+    )
 
 
 def test_response_keeps_compressed_body_under_its_content_encoding(tmp_path: Path) -> None:
@@ -58,7 +70,7 @@ def test_every_record_is_its_own_gzip_member_and_digests_verify(tmp_path: Path) 
     path = tmp_path / locations[0].filename
     data = path.read_bytes()
     for loc in locations:
-        member = data[loc.offset:loc.offset + loc.length]
+        member = data[loc.offset : loc.offset + loc.length]
         assert zlib.decompress(member, 31).startswith(b"WARC/1.1")
     with open(path, "rb") as stream:
         for record in ArchiveIterator(stream, check_digests=True):

@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Union
 from urllib.parse import unquote_to_bytes
 
 __all__ = ["Page", "Route", "SiteServer", "route_key"]
@@ -24,18 +23,18 @@ __all__ = ["Page", "Route", "SiteServer", "route_key"]
 
 @dataclass
 class Page:
-    """One route's canned response; ``headers`` are sent as given (Content-Length added if absent)."""
+    """One route's canned response; ``headers`` go out as given (Content-Length added if absent)."""
 
     body: bytes
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-Route = Union[Page, Callable[[BaseHTTPRequestHandler], Page]]
+Route = Page | Callable[[BaseHTTPRequestHandler], Page]
 
 NOT_FOUND = Page(
     body=(
-        b"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>404 Not Found</title></head>"
+        b'<!DOCTYPE html><html><head><meta charset="utf-8"><title>404 Not Found</title></head>'
         b"<body><h1>404 Not Found</h1></body></html>"
     ),
     status=404,
@@ -99,8 +98,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, routes: Mapping[str, Route], log: list[tuple[str, str]],
-                 port: int = 0) -> None:
+    def __init__(
+        self, routes: Mapping[str, Route], log: list[tuple[str, str]], port: int = 0
+    ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.routes = routes
         self._log = log
@@ -134,8 +134,7 @@ class SiteServer:
             self._server = _Server(self.routes, self.log, self.port)
         except OSError:
             self._server = _Server(self.routes, self.log, 0)
-        host, port = self._server.server_address[:2]
-        self.base_url = f"http://{host}:{port}"
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="SiteServer", daemon=True
         )

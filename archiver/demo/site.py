@@ -35,8 +35,7 @@ DEMO_PER_PAGE = 3
 
 HTML_UTF8 = [("Content-Type", "text/html; charset=utf-8")]
 THAI_MONTHS = (
-    "มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน "
-    "กรกฎาคม สิงหาคม กันยายน ตุลาคม พฤศจิกายน ธันวาคม"
+    "มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน ตุลาคม พฤศจิกายน ธันวาคม"
 ).split()
 SIGPLUS_ERROR = (
     "[SIGPLUS_EXCEPTION_SOURCE] Image source is expected to be a full URL or a path relative to "
@@ -166,7 +165,9 @@ def joomla_article_html(
     path = article.path(section)
     print_href = f"{path}?tmpl=component&print=1"
     email_href = f"{prefix}/component/mailto/?tmpl=component&link={article.id:04x}c0ffee"
-    images = [f'<p><img src="{_href(src)}" alt="{escape(alt)}" /></p>' for src, alt in article.images]
+    images = [
+        f'<p><img src="{_href(src)}" alt="{escape(alt)}" /></p>' for src, alt in article.images
+    ]
     body = images[:1] + [f"<p>{escape(p)}</p>" for p in article.paragraphs] + images[1:]
     if article.attachments:
         links = " ".join(
@@ -183,8 +184,16 @@ def joomla_article_html(
     prev_href, next_href = prev_next
     pager = ""
     if (prev_href or next_href) and not print_view:
-        prev_li = f'<li class="previous"><a class="hasTooltip" href="{_href(prev_href)}" rel="prev">&lt; ก่อนหน้า</a></li>' if prev_href else ""
-        next_li = f'<li class="next"><a class="hasTooltip" href="{_href(next_href)}" rel="next">ถัดไป &gt;</a></li>' if next_href else ""
+        prev_li = (
+            f'<li class="previous"><a class="hasTooltip" href="{_href(prev_href)}" rel="prev">&lt; ก่อนหน้า</a></li>'
+            if prev_href
+            else ""
+        )
+        next_li = (
+            f'<li class="next"><a class="hasTooltip" href="{_href(next_href)}" rel="next">ถัดไป &gt;</a></li>'
+            if next_href
+            else ""
+        )
         pager = f'<ul class="pager pagenav">{prev_li}{next_li}</ul>'
     icons = (
         '<div id="pop-print" class="btn hidden-print"><a href="#" onclick="window.print();return false;">'
@@ -238,7 +247,9 @@ def joomla_listing_html(
         if article.images:
             src, alt = article.images[0]
             image = f'<div class="pull-left item-image"><a href="{url}"><img src="{_href(src)}" alt="{escape(alt)}" itemprop="thumbnailUrl"></a></div>'
-        intro = escape(article.paragraphs[0][:200]) + ("…" if len(article.paragraphs[0]) > 200 else "")
+        intro = escape(article.paragraphs[0][:200]) + (
+            "…" if len(article.paragraphs[0]) > 200 else ""
+        )
         rows.append(f"""<div class="items-row cols-1 row-{n} row-fluid clearfix"><div class="span12">
 <div class="item column-1" itemprop="blogPost" itemscope itemtype="https://schema.org/BlogPosting">
 <div class="page-header"><h2 class="item-title" itemprop="name"><a href="{url}" itemprop="url">{escape(article.title)}</a></h2></div>
@@ -303,7 +314,9 @@ def demo_articles() -> list[JoomlaArticle]:
         stamp = str(item["date"])[2:].replace("-", "")
         folder = f"/images/News-PR-{int(str(item['date'])[:4]) + 543}/{stamp}"
         code = f"{number:08X}-A8A3-42A7-9473-4CE92A36ED2C"
-        images = [(f"{folder}/{code}_L0_00{i}.jpg", f"{code.replace('-', ' ')} L0 00{i}") for i in (1, 2)]
+        images = [
+            (f"{folder}/{code}_L0_00{i}.jpg", f"{code.replace('-', ' ')} L0 00{i}") for i in (1, 2)
+        ]
         article = JoomlaArticle(
             id=number,
             slug=f"news-{number}",
@@ -335,7 +348,9 @@ def demo_routes() -> dict[str, Page]:
             headers=[("Content-Type", "text/plain")],
         ),
         "/": html_page(simple_page("", site_name, "หน้าแรก", "ยินดีต้อนรับสู่เว็บไซต์ตัวอย่างของหน่วยงาน")),
-        "/about.html": html_page(simple_page("", site_name, "เกี่ยวกับเรา", "ศูนย์คุณธรรมส่งเสริมสังคมคุณธรรม")),
+        "/about.html": html_page(
+            simple_page("", site_name, "เกี่ยวกับเรา", "ศูนย์คุณธรรมส่งเสริมสังคมคุณธรรม")
+        ),
         "/contact.html": html_page(simple_page("", site_name, "ติดต่อเรา", "โทรศัพท์ 0 2644 9900")),
         "/administrator/": html_page(simple_page("", site_name, "ผู้ดูแลระบบ", "เข้าสู่ระบบ")),
     }
@@ -343,8 +358,13 @@ def demo_routes() -> dict[str, Page]:
         key = DEMO_LISTING if start == 0 else f"{DEMO_LISTING}?start={start}"
         routes[key] = html_page(
             joomla_listing_html(
-                articles[start : start + DEMO_PER_PAGE], prefix="", site_name=site_name,
-                section=section, start=start, per_page=DEMO_PER_PAGE, total=len(articles),
+                articles[start : start + DEMO_PER_PAGE],
+                prefix="",
+                site_name=site_name,
+                section=section,
+                start=start,
+                per_page=DEMO_PER_PAGE,
+                total=len(articles),
             )
         )
     for n, article in enumerate(articles):
@@ -358,7 +378,9 @@ def demo_routes() -> dict[str, Page]:
             joomla_article_html(article, print_view=True, **common)  # type: ignore[arg-type]
         )
         for i, (src, _alt) in enumerate(article.images):
-            routes[src] = Page(tiny_jpeg(article.id * 10 + i), headers=[("Content-Type", "image/jpeg")])
+            routes[src] = Page(
+                tiny_jpeg(article.id * 10 + i), headers=[("Content-Type", "image/jpeg")]
+            )
         for key, _label in article.attachments:
             routes[key] = Page(
                 tiny_pdf(f"Demo attachment for article {article.id}"),
