@@ -208,7 +208,7 @@ DATE_TEXT_WINDOW = 300
 # Images and attachments
 # ---------------------------------------------------------------------------------------------
 
-#: Attachment file types (settings.ARCHIVER_ATTACHMENT_EXTENSIONS); query strings allowed.
+#: Attachment file types fetched with their article; query strings allowed.
 ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)(?:$|[?#&])", re.IGNORECASE)
 
 #: Image URLs that are furniture or trackers, not news photos.

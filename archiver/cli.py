@@ -159,6 +159,8 @@ def crawl(
         log_level="INFO" if verbose else "ERROR",
         progress=progress_printer() if show_progress else None,
     )
+    if show_progress:
+        click.echo("", err=True)  # end the progress line
     if not quiet or report["status"] != "ok" or report["errors"]:
         click.echo(format_report(report, archive))
     if report["status"] != "ok":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver import settings
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.pages import NotAPage, article_item, page_text
@@ -22,7 +23,6 @@ from archiver.urls import canonical_url
 from archiver.warc import StoredRecord, iter_records, read_record, warc_files
 
 logger = logging.getLogger(__name__)
-MAX_PAGE_BYTES = 5_000_000
 
 
 @dataclass
@@ -75,7 +75,7 @@ def _replay_one(
     fetched = record.warc_headers.get_header("WARC-Date") or ""
     if role == "article" and status < 400:
         try:
-            html = page_text(record.payload, ctype, MAX_PAGE_BYTES)
+            html = page_text(record.payload, ctype, settings.ARCHIVER_MAX_PAGE_BYTES)
         except NotAPage:
             report.skipped += 1
             return

@@ -21,20 +21,6 @@ ARCHIVER_CONTACT_URL = "https://github.com/thai-news-archiver/thai-news-archiver
 #: Largest article page we try to extract (bytes of decoded HTML); bigger pages are archived
 #: but skipped with a reason.
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
-#: File name endings of attachments fetched with their article.
-ARCHIVER_ATTACHMENT_EXTENSIONS = [
-    "pdf",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "odt",
-    "ods",
-    "zip",
-    "rar",
-]
 
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
 USER_AGENT = f"thai-news-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"

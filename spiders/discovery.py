@@ -99,24 +99,9 @@ def _is_media(url: str, media_extensions: tuple[str, ...]) -> bool:
     return path.endswith(tuple("." + ext for ext in media_extensions))
 
 
-MEDIA_EXTENSIONS = (
-    "jpg",
-    "jpeg",
-    "png",
-    "gif",
-    "webp",
-    "svg",
-    "pdf",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "zip",
-    "rar",
-    "mp4",
-    "mp3",
+#: Links to files, never to articles (images, documents, archives, audio and video).
+MEDIA_EXTENSIONS = tuple(
+    "jpg jpeg png gif webp svg pdf doc docx xls xlsx ppt pptx odt ods zip rar mp4 mp3".split()
 )
 
 

@@ -1,0 +1,100 @@
+"""Crawl options and bad pages: --max-articles, --since, incremental reruns, pages to skip."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from archiver.demo.server import Page, SiteServer, route_key
+from archiver.demo.site import demo_routes
+from tests import fixture_sites
+from tests.conftest import LOOPBACK, run_cli
+
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+BODY = "<p>" + "ผู้ว่าราชการจังหวัดลงพื้นที่ตรวจเยี่ยมและมอบถุงยังชีพแก่ประชาชน " * 12 + "</p>"
+
+
+def _articles(archive: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        return conn.execute("SELECT url, published FROM articles ORDER BY url").fetchall()
+    finally:
+        conn.close()
+
+
+def _article_fetches(server: SiteServer) -> list[str]:
+    return [route_key(t)[0] for _, t in server.log if "/news/pr-news/" in route_key(t)[0]]
+
+
+def test_max_articles_limits_each_site(tmp_path: Path) -> None:
+    with SiteServer(fixture_sites.joomla_routes()) as server:
+        listing = server.base_url + fixture_sites.LISTINGS["joomla"]
+        result = run_cli(
+            "crawl", "--url", listing, "--max-articles", "3", *LOOPBACK, archive=tmp_path
+        )
+    assert result.returncode == 0, result.stderr
+    assert len(_articles(tmp_path)) == 3
+
+
+def test_since_indexes_only_newer_articles(tmp_path: Path) -> None:
+    with SiteServer(fixture_sites.joomla_routes()) as server:
+        listing = server.base_url + fixture_sites.LISTINGS["joomla"]
+        result = run_cli(
+            "crawl", "--url", listing, "--since", "2022-01-01", *LOOPBACK, archive=tmp_path
+        )
+    assert result.returncode == 0, result.stderr
+    published = [p for _, p in _articles(tmp_path)]
+    expected = [a for a in fixture_sites.EXPECTED["joomla"] if a["published"] >= "2022-01-01"]
+    assert published and all(p >= "2022-01-01" for p in published)
+    assert len(published) == len(expected)
+
+
+def test_rerun_fetches_no_known_article_and_full_fetches_them_again(tmp_path: Path) -> None:
+    with SiteServer(demo_routes()) as server:
+        listing = server.base_url + "/news/pr-news.html"
+        first = run_cli("crawl", "--url", listing, *LOOPBACK, archive=tmp_path)
+        fetched_first = len(_article_fetches(server))
+        second = run_cli("crawl", "--url", listing, *LOOPBACK, archive=tmp_path)
+        fetched_second = len(_article_fetches(server)) - fetched_first
+        full = run_cli("crawl", "--url", listing, "--full", *LOOPBACK, archive=tmp_path)
+        fetched_full = len(_article_fetches(server)) - fetched_first - fetched_second
+    assert first.returncode == second.returncode == full.returncode == 0
+    assert fetched_first == 5 and fetched_second == 0 and fetched_full == 5
+    assert "0 new" in second.stdout and "5 unchanged" in full.stdout
+    assert len(_articles(tmp_path)) == 5
+
+
+def test_bad_pages_are_archived_and_skipped_with_a_reason(tmp_path: Path) -> None:
+    """A binary body under text/html, a 404, a page over the size limit and a good article."""
+    routes = {
+        "/robots.txt": Page(b"User-agent: *\nDisallow:\n"),
+        "/news/": Page(
+            "".join(f'<h2><a href="/news/{n}.html">ข่าว {n}</a></h2>' for n in range(4)).encode(),
+            headers=HTML,
+        ),
+        "/news/0.html": Page(bytes(range(256)) * 40, headers=HTML),
+        "/news/1.html": Page(b"<h1>not found</h1>", status=404, headers=HTML),
+        "/news/2.html": Page(
+            ("<html><body>" + BODY * 40 + "</body></html>").encode(), headers=HTML
+        ),
+        "/news/3.html": Page(
+            ("<html><body><article><h1>ข่าวดี</h1>" + BODY + "</article></body></html>").encode(),
+            headers=HTML,
+        ),
+    }
+    with SiteServer(routes) as server:
+        result = run_cli(
+            "crawl",
+            "--url",
+            server.base_url + "/news/",
+            *LOOPBACK,
+            "-s",
+            "ARCHIVER_MAX_PAGE_BYTES=50000",
+            archive=tmp_path,
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert [url.rsplit("/", 1)[1] for url, _ in _articles(tmp_path)] == ["3.html"]
+    assert "2 pages skipped" in result.stdout and "http_404 1" in result.stdout
+    check = run_cli("check", archive=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
