@@ -82,7 +82,30 @@ def with_options(options: list[Callable[..., Any]]) -> Callable[..., Any]:
     return apply
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """Usage errors (unknown option, bad date) as one line and exit 2, like every other error,
+    so that cron mail and scripts see a single clear reason."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = f"{exc.ctx.command_path}: " if exc.ctx else "archiver: "
+            click.echo(f"{where}{exc.format_message()} (try --help)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"archiver: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("archiver: aborted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="archiver")
 def cli() -> None:
     """Archive Thai government agency news: crawl to WARC, extract clean text, search.

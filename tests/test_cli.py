@@ -146,3 +146,31 @@ def test_every_verb_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     for verb in cli.commands:
         assert f"archiver {verb}" in readme, verb
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["search", "x", "--since", "bogus"], ["nope"], ["search"], ["crawl", "--max-articles", "0"]],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(*args, archive=tmp_path)
+    assert result.returncode == 2
+    assert "try --help" in _one_line_error(result)
+
+
+def test_since_takes_a_buddhist_era_year(crawled: Crawled) -> None:
+    be = run_cli(
+        "search", "จังหวัด", "--since", "2565", "--json", "--limit", "100", archive=crawled.archive
+    )
+    ce = run_cli(
+        "search",
+        "จังหวัด",
+        "--since",
+        "2022-01-01",
+        "--json",
+        "--limit",
+        "100",
+        archive=crawled.archive,
+    )
+    assert be.returncode == 0 and json.loads(be.stdout) == json.loads(ce.stdout)
+    assert all(hit["published"] >= "2022-01-01" for hit in json.loads(be.stdout))
