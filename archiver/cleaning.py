@@ -140,11 +140,12 @@ DROP_CSS: tuple[str, ...] = (
 
 #: XPath rules for what CSS cannot say: text content and follow-on siblings. Relative
 #: (``.//``): they run inside the content root, or the whole page when there is none.
+#: Any small box whose only text is font buttons "A- A A+" (Thai templates also write
+#: "ก- ก ก+"), e.g. a Bootstrap ``.btn-group`` with no telling class; seed page.
+FONT_WIDGET_CHARS = "Aก+-−× "
+FONT_WIDGET_TAGS = frozenset({"div", "ul", "p", "span", "td"})
+
 DROP_XPATH: tuple[str, ...] = (
-    # Bootstrap ``.btn-group`` and any small box whose only text is font buttons "A- A A+"
-    # (Thai templates also write "ก- ก ก+"); seed page.
-    ".//*[self::div or self::ul or self::p or self::span or self::td][normalize-space(.)!='']"
-    "[translate(normalize-space(.), 'Aก+-−× ', '')='']",
     # "ข่าวที่เกี่ยวข้อง" (related news) headings and the list right after them (WordPress)
     ".//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::strong or self::b]"
     "[starts-with(normalize-space(.), 'ข่าวที่เกี่ยวข้อง')]/following-sibling::*[1]"

@@ -25,12 +25,12 @@ from lxml import html as lhtml
 from lxml.cssselect import CSSSelector
 
 from archiver import cleaning as rules
+from archiver.selectors import NodeMatcher, font_widgets
 from archiver.thai import find_date, has_thai, parse_date
 
 logger = logging.getLogger(__name__)
 
-_DROP_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DROP_CSS]
-_DROP_SELECTORS += [etree.XPath(xp) for xp in rules.DROP_XPATH]
+_JUNK = NodeMatcher.compile(rules.DROP_CSS, rules.DROP_XPATH)
 _ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
 _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
 _DATE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DATE_CSS]
@@ -134,16 +134,22 @@ def _drop_junk(scope: lhtml.HtmlElement) -> None:
     """Remove scripts, styles and every node a cleaning rule names inside ``scope`` (the
     content root, or the whole page when there is none), never ``scope`` itself nor
     ``<html>``/``<body>`` (a ``cookie-*`` class on ``<body>`` is common). Scoping matters:
-    the rules cost about 8 microseconds per element, and menus hold most of a page's."""
+    menus hold most of a page's elements."""
     page = scope.getroottree().getroot()
     protected = {scope, *scope.iterancestors(), page, page.find("body")}
     for el in list(scope.iter(*rules.DROP_TAGS)):
         if el not in protected:
             el.drop_tree()
-    for selector in _DROP_SELECTORS:
-        for el in selector(scope):
-            if isinstance(el, lhtml.HtmlElement) and el not in protected:
-                el.drop_tree()
+    junk = _JUNK.find(scope)
+    junk += font_widgets(scope, rules.FONT_WIDGET_CHARS, rules.FONT_WIDGET_TAGS)
+    for el in junk:
+        if isinstance(el, lhtml.HtmlElement) and el not in protected and _attached(el, scope):
+            el.drop_tree()
+
+
+def _attached(el: lhtml.HtmlElement, scope: lhtml.HtmlElement) -> bool:
+    """Whether ``el`` is still inside ``scope`` (an ancestor of it may have been dropped)."""
+    return any(parent is scope for parent in el.iterancestors())
 
 
 def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
