@@ -173,6 +173,11 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
     "article",  # HTML5 themes
 )
 
+#: Publication dates in URLs, tried after the markup's dates and before the article text:
+#: ``/2021/11/09/`` (WordPress day archives) and aliases like ``news-18-07-68`` (d-m-BE).
+URL_YMD_RE = re.compile(r"/((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")
+URL_DMY_RE = re.compile(r"(?<![\d])(\d{1,2}-\d{1,2}-(?:\d{2}|\d{4}))(?![\d])")
+
 #: Title candidates in order; ``<title>`` minus the site name is the last resort.
 TITLE_CSS: tuple[str, ...] = (
     "h1.entry-title",  # WordPress

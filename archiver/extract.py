@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 import trafilatura
 from lxml import etree
@@ -88,6 +88,8 @@ def extract_article(html: str, url: str) -> Article | None:
     if len(text) < rules.MIN_TEXT_CHARS:
         logger.debug("%s: not an article (%d characters of text)", url, len(text))
         return None
+    if published is None:
+        published, published_raw = _published_in_url(url)
     if published is None and legacy:  # the date row sits above the text cell
         published, published_raw = _published_in_text(
             _text_of(media_root)[: rules.DATE_TEXT_WINDOW + len(title or "")]
@@ -322,6 +324,23 @@ def _json_values(data: object, key: str, depth: int = 0) -> Iterator[str]:
     elif isinstance(data, list):
         for value in data:
             yield from _json_values(value, key, depth + 1)
+
+
+def _published_in_url(url: str) -> tuple[dt.date | None, str | None]:
+    """A date in the URL: ``/2021/11/09/`` paths, or aliases such as ``news-18-07-68``
+    (day-month-year in the Buddhist era), which agencies use when pages carry no date."""
+    path = unquote(urlsplit(url).path)
+    ymd = rules.URL_YMD_RE.search(path)
+    if ymd:
+        date = parse_date("-".join(ymd.groups()))
+        if date is not None:
+            return date, ymd.group(0).strip("/")
+    alias = rules.URL_DMY_RE.search(path.rsplit("/", 1)[-1])
+    if alias:
+        date = parse_date(alias.group(1))
+        if date is not None:
+            return date, alias.group(1)
+    return None, None
 
 
 def _published_in_text(text: str) -> tuple[dt.date | None, str | None]:

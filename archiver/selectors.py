@@ -95,9 +95,7 @@ class NodeMatcher:
         if self.xpath is not None:
             seen = set(found)
             found += [
-                el
-                for el in self.xpath(scope)
-                if isinstance(el, etree._Element) and el not in seen
+                el for el in self.xpath(scope) if isinstance(el, etree._Element) and el not in seen
             ]
         return found
 

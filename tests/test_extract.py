@@ -418,3 +418,20 @@ def test_long_line_is_not_a_byline() -> None:
     line = "ข่าว : " + "รายละเอียดของข่าวที่ยาวมาก " * 10
     assert len(line) >= cleaning.MAX_BYLINE_CHARS
     assert cleaning.split_bylines(line) == (line, {})
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.example.go.th/news/1234-news-18-07-68", "2025-07-18"),
+        ("https://www.example.go.th/2021/11/09/moral-province/", "2021-11-09"),
+        ("https://www.example.go.th/news/ข่าว-15-11-2564.html", "2021-11-15"),
+        ("https://www.example.go.th/news/2021/11/moral-province/", None),
+        ("https://www.example.go.th/news/31-02-64-report.html", None),
+    ],
+)
+def test_publication_date_from_url_alias(url: str, expected: str | None) -> None:
+    from archiver.extract import _published_in_url
+
+    date, _raw = _published_in_url(url)
+    assert (date.isoformat() if date else None) == expected
