@@ -24,7 +24,16 @@ from typing import NamedTuple
 # ---------------------------------------------------------------------------------------------
 
 #: Never text: removed first, everywhere (``archiver.extract`` reads JSON-LD before this).
-DROP_TAGS: tuple[str, ...] = ("script", "style", "template", "iframe", "object", "embed")
+#: ``noscript`` holds fallback copies of lazy-loaded images (WordPress lazy-load plugins).
+DROP_TAGS: tuple[str, ...] = (
+    "script",
+    "style",
+    "template",
+    "iframe",
+    "object",
+    "embed",
+    "noscript",
+)
 
 #: CSS selectors of page furniture, grouped by what emits them.
 DROP_CSS: tuple[str, ...] = (
@@ -170,6 +179,9 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
     "div.td-post-content",
     "div.post-content",
     "div.single-content",  # WordPress themes
+    "div.detail-news",
+    "div.news-detail",
+    "div.content-detail",  # PRD-style in-house CMSs
     "article",  # HTML5 themes
 )
 
@@ -181,6 +193,7 @@ URL_DMY_RE = re.compile(r"(?<![\d])(\d{1,2}-\d{1,2}-(?:\d{2}|\d{4}))(?![\d])")
 #: Title candidates in order; ``<title>`` minus the site name is the last resort.
 TITLE_CSS: tuple[str, ...] = (
     "h1.entry-title",  # WordPress
+    "h1.wp-block-post-title",  # WordPress block themes
     ".page-header h2",
     "h2[itemprop=headline]",
     "h2.item-title",  # Joomla 3
@@ -221,9 +234,22 @@ ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)(?:$|[?#
 IMAGE_SKIP_RE = re.compile(
     r"(?:^data:|icon|logo|emoji|smiley|spacer|blank\.gif|pixel|1x1|transparent\.|loading\."
     r"|spinner|ajax-loader|avatar|gravatar|/templates/|/media/system/|facebook\.com/tr"
-    r"|google-analytics|googletagmanager|doubleclick|/stats?\b|counter)",
+    r"|google-analytics|googletagmanager|doubleclick|/stats?\b|counter"
+    # file-type and bullet icons of legacy pages (pdf.gif beside a download link, new.gif)
+    r"|(?:^|/)(?:pdf|docx?|xlsx?|pptx?|zip|rar|word|excel|download|new|arrow|bullet|dot)"
+    r"\d*\.(?:gif|png)$)",
     re.IGNORECASE,
 )
+#: The article's featured (cover) image, which themes put outside the content root
+#: (WordPress header image, block themes' featured-image block, PRD-style cover).
+FEATURED_IMAGE_CSS: tuple[str, ...] = (
+    "img.wp-post-image",
+    "figure.wp-block-post-featured-image img",
+    ".single-featured-image-header img",
+    ".post-thumbnail img",
+    ".news-cover img",
+)
+
 #: ``<img>`` attributes holding the real image of a lazy-loaded picture, best first.
 IMAGE_LAZY_ATTRS: tuple[str, ...] = (
     "data-src",
@@ -252,6 +278,24 @@ SOFT_ERROR_TEXT_RE = re.compile(
     r"|the\s+requested\s+page|404\s+not\s+found|error\s+404",
     re.IGNORECASE,
 )
+#: ``<body>`` classes by which Joomla (``view-*``) and WordPress say a page is a listing, an
+#: archive, a search or an error page: never an article, whatever text it shows.
+NOT_ARTICLE_BODY_CLASSES = frozenset(
+    "view-category view-categories view-featured view-archive view-tag view-search "
+    "error404 archive category tag search search-results blog date author".split()
+)
+
+#: Footer text (address, copyright, web designer credit): a legacy table cell saying this is the
+#: page footer, never the article, however much Thai it holds (legacy soft errors).
+FOOTER_TEXT_RE = re.compile(
+    r"copyright|©|สงวนลิขสิทธิ์|all\s+rights\s+reserved|ออกแบบและพัฒนา(?:เว็บไซต์)?โดย",
+    re.IGNORECASE,
+)
+#: Share of a page's Thai letters inside ``<td>`` from which the page is a legacy table layout.
+TABLE_LAYOUT_SHARE = 0.6
+#: A cell with more Thai letters than this is an article even with a copyright line in it.
+FOOTER_MAX_THAI = 500
+
 #: How much text a soft-error page may have; longer pages are articles that mention errors.
 SOFT_ERROR_MAX_CHARS = 1500
 

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 _JUNK = NodeMatcher.compile(rules.DROP_CSS, rules.DROP_XPATH)
 _ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
+_FEATURED_SELECTORS = [CSSSelector(css, translator="html") for css in rules.FEATURED_IMAGE_CSS]
 _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
 _DATE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.DATE_CSS]
 _BLOCK_TAGS = frozenset(
@@ -70,6 +71,10 @@ def extract_article(html: str, url: str) -> Article | None:
     doc = _parse(html, url)
     if doc is None:
         return None
+    page_kind = rules.NOT_ARTICLE_BODY_CLASSES.intersection(_body_classes(doc))
+    if page_kind:
+        logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
+        return None
     marked_title, page_title = _title(doc), _page_title(doc)
     for candidate in (marked_title, page_title):
         if candidate and rules.SOFT_ERROR_TITLE_RE.search(candidate):
@@ -77,10 +82,13 @@ def extract_article(html: str, url: str) -> Article | None:
             return None
     published, published_raw = _published_meta(doc)
     root, legacy = _content_root(doc)
+    if not legacy and root.tag == "body" and _table_layout(root):
+        logger.debug("%s: table-layout page with no article cell (legacy soft error)", url)
+        return None
     title = marked_title or (_legacy_title(root) if legacy else None) or page_title
     base = _base_url(doc, url)
     media_root = _legacy_media_scope(root) if legacy else root
-    images, attachments = _images(media_root, base), _attachments(media_root, base)
+    images, attachments = _images(doc, media_root, base), _attachments(media_root, base)
     text, byline = _article_text(root, url, title)
     if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
         logger.debug("%s: soft error page (text says so)", url)
@@ -91,9 +99,8 @@ def extract_article(html: str, url: str) -> Article | None:
     if published is None:
         published, published_raw = _published_in_url(url)
     if published is None and legacy:  # the date row sits above the text cell
-        published, published_raw = _published_in_text(
-            _text_of(media_root)[: rules.DATE_TEXT_WINDOW + len(title or "")]
-        )
+        scope_text = _text_of(media_root).replace(title or "\0", " ", 1)  # titles hold dates
+        published, published_raw = _published_in_text(scope_text[: rules.DATE_TEXT_WINDOW])
     if published is None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
     return Article(
@@ -154,6 +161,11 @@ def _attached(el: lhtml.HtmlElement, scope: lhtml.HtmlElement) -> bool:
     return any(parent is scope for parent in el.iterancestors())
 
 
+def _body_classes(doc: lhtml.HtmlElement) -> list[str]:
+    body = doc.find("body")
+    return (body.get("class") or "").split() if body is not None else []
+
+
 def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
     """Links resolve against ``<base href>`` when there is one (Joomla 3 always writes it)."""
     hrefs = doc.xpath("//base/@href")
@@ -178,6 +190,14 @@ def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, bool]:
     return scope, cell is not None
 
 
+def _table_layout(body: lhtml.HtmlElement) -> bool:
+    """Whether most of a Thai page's text sits in table cells (a legacy layout): such a page
+    with no cell of article size is a legacy "not found" or error page, not an article."""
+    thai = len(_THAI_RE.findall(body.text_content()))
+    in_cells = sum(len(_THAI_RE.findall(t)) for t in body.xpath(".//td//text()"))
+    return thai > 0 and in_cells >= rules.TABLE_LAYOUT_SHARE * thai
+
+
 def _thaiest_cell(doc: lhtml.HtmlElement) -> lhtml.HtmlElement | None:
     """The ``<td>`` with the most Thai text of its own: nested tables count for their own
     cells, and link or marquee text does not count (a menu cell is all links)."""
@@ -190,6 +210,9 @@ def _thaiest_cell(doc: lhtml.HtmlElement) -> lhtml.HtmlElement | None:
             el = el.getparent()
         if el is not None:
             counts[el] = counts.get(el, 0) + len(_THAI_RE.findall(text))
+    for cell in [c for c, n in counts.items() if n < rules.FOOTER_MAX_THAI]:
+        if rules.FOOTER_TEXT_RE.search(cell.text_content()):
+            del counts[cell]  # the page footer, however much Thai it holds
     if not counts:
         return None
     best = max(counts, key=lambda el: counts[el])
@@ -233,11 +256,26 @@ def _title(doc: lhtml.HtmlElement) -> str | None:
         return found
     for value in doc.xpath(_META_BY, n="og:title"):
         if value.strip():
-            return _SPACES_RE.sub(" ", value).strip()
+            return _without_site_name(doc, _SPACES_RE.sub(" ", value).strip())
     for h1 in doc.iter("h1"):
         if text := _text_of(h1):
             return text
     return None
+
+
+def _without_site_name(doc: lhtml.HtmlElement, title: str) -> str:
+    """``og:title`` minus a `` - Site Name`` suffix that SEO plugins append (Yoast, Rank Math),
+    recognised by ``og:site_name`` or by the last part of ``<title>``."""
+    names = [v.strip() for v in doc.xpath(_META_BY, n="og:site_name") if v.strip()]
+    page = doc.find(".//title")
+    pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
+    if page is not None and (parts := re.split(pattern, _text_of(page))) and len(parts) > 1:
+        names.append(parts[-1].strip())
+    for name in names:
+        for sep in rules.TITLE_SEPARATORS:
+            if title.endswith(sep + name) and len(title) > len(sep + name):
+                return title[: -len(sep + name)].strip()
+    return title
 
 
 def _page_title(doc: lhtml.HtmlElement) -> str | None:
@@ -287,7 +325,10 @@ def _published_meta(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | None]
 def _date_candidates(doc: lhtml.HtmlElement) -> Iterator[str]:
     """Date strings in priority order: ``<time>``, meta tags, JSON-LD, schema.org, Joomla
     article info, then any element whose class mentions a date outside the page furniture."""
-    outside = "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee)]"
+    outside = (  # page furniture; a <header> counts only outside the article (a news ticker)
+        "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee"
+        " or ancestor::header[not(ancestor::article or ancestor::main)])]"
+    )
     for el in doc.xpath(f"//time[@datetime or contains(@class, 'entry-date')]{outside}"):
         yield el.get("datetime") or _text_of(el)
     for name in rules.DATE_META:
@@ -387,8 +428,10 @@ def _image_url(img: lhtml.HtmlElement) -> str | None:
     return None
 
 
-def _images(root: lhtml.HtmlElement, base: str) -> list[str]:
-    urls = (_image_url(img) for img in root.iter("img"))
+def _images(doc: lhtml.HtmlElement, root: lhtml.HtmlElement, base: str) -> list[str]:
+    """The featured image (wherever the theme put it), then the content root's images."""
+    featured = [img for sel in _FEATURED_SELECTORS for img in sel(doc)]
+    urls = (_image_url(img) for img in [*featured, *root.iter("img")])
     return _unique(urljoin(base, u) for u in urls if u)
 
 
