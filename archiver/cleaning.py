@@ -185,6 +185,11 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
     "article",  # HTML5 themes
 )
 
+#: Roots that are only a guess (any HTML5 ``<article>``): trafilatura's text is kept as it is.
+GENERIC_ROOT_CSS: frozenset[str] = frozenset({"article"})
+#: A content root holds at least this much text, or the next rule is tried.
+MIN_ROOT_CHARS = 200
+
 #: Publication dates in URLs, tried after the markup's dates and before the article text:
 #: ``/2021/11/09/`` (WordPress day archives) and aliases like ``news-18-07-68`` (d-m-BE).
 URL_YMD_RE = re.compile(r"/((?:19|20)\d\d)/(\d\d)/(\d\d)(?:/|$)")

@@ -81,15 +81,16 @@ def extract_article(html: str, url: str) -> Article | None:
             logger.debug("%s: soft error page (title %r)", url, candidate)
             return None
     published, published_raw = _published_meta(doc)
-    root, legacy = _content_root(doc)
-    if not legacy and root.tag == "body" and _table_layout(root):
+    root, kind = _content_root(doc)
+    legacy = kind == "legacy"
+    if kind == "page" and root.tag == "body" and _table_layout(root):
         logger.debug("%s: table-layout page with no article cell (legacy soft error)", url)
         return None
     title = marked_title or (_legacy_title(root) if legacy else None) or page_title
     base = _base_url(doc, url)
     media_root = _legacy_media_scope(root) if legacy else root
     images, attachments = _images(doc, media_root, base), _attachments(media_root, base)
-    text, byline = _article_text(root, url, title)
+    text, byline = _article_text(root, url, title, trust_root=kind in ("cms", "legacy"))
     if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
         logger.debug("%s: soft error page (text says so)", url)
         return None
@@ -173,21 +174,27 @@ def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
 
 
 # -- content root -------------------------------------------------------------------------------
-def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, bool]:
-    """The element holding the article, after junk is dropped; True when found the legacy way
-    (the table cell with the most Thai text) rather than by CMS markup."""
-    for selector in _ROOT_SELECTORS:
-        found = selector(doc)
-        if found:
-            _drop_junk(found[0])
-            return found[0], False
+def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, str]:
+    """The element holding the article, after junk is dropped, and how it was found: ``cms``
+    (CMS markup), ``generic`` (an HTML5 ``<article>``), ``legacy`` (the table cell with the
+    most Thai text) or ``page`` (nothing better: the whole body, left to trafilatura).
+
+    Of the elements a selector matches, the one with the most text wins (teasers and comment
+    bodies are ``<article>`` too), and only if it holds at least ``MIN_ROOT_CHARS``."""
+    for css, selector in zip(rules.CONTENT_ROOT_CSS, _ROOT_SELECTORS, strict=True):
+        sized = [(len(el.text_content().strip()), el) for el in selector(doc)]
+        sized = [(n, el) for n, el in sized if n >= rules.MIN_ROOT_CHARS]
+        if sized:
+            root = max(sized, key=lambda pair: pair[0])[1]
+            _drop_junk(root)
+            return root, "generic" if css in rules.GENERIC_ROOT_CSS else "cms"
     for el in list(doc.iter(*rules.DROP_TAGS)):
         el.drop_tree()
     cell = _thaiest_cell(doc)
     body = doc.find("body")
     scope = cell if cell is not None else (body if body is not None else doc)
     _drop_junk(scope)
-    return scope, cell is not None
+    return scope, "legacy" if cell is not None else "page"
 
 
 def _table_layout(body: lhtml.HtmlElement) -> bool:
@@ -488,16 +495,17 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
 
 
 def _article_text(
-    root: lhtml.HtmlElement, url: str, title: str | None
+    root: lhtml.HtmlElement, url: str, title: str | None, trust_root: bool
 ) -> tuple[str, dict[str, str]]:
-    """Clean text and byline fields. Falls back on the content root's own text when
-    trafilatura finds nothing or much less than the root holds; bylines are also looked for
-    in the root's text, since trafilatura sometimes drops short lines."""
+    """Clean text and byline fields. Where the root is known to be the article (CMS markup,
+    a legacy cell), falls back on its own text when trafilatura keeps much less than it holds;
+    elsewhere (a whole page, a generic ``<article>``) trafilatura's choice stands. Bylines are
+    also looked for in the root's text, since trafilatura sometimes drops short lines."""
     raw = _block_text(root)
     root_text, root_meta = rules.split_bylines(rules.clean_lines(raw))
     extracted = _trafilatura(root, url)
     text, meta = rules.split_bylines(rules.clean_lines(extracted or ""))
-    if len(_tidy(text)) < 0.5 * len(_tidy(root_text)):
+    if trust_root and len(_tidy(text)) < 0.5 * len(_tidy(root_text)):
         logger.debug("%s: trafilatura kept too little, using the content root", url)
         text = root_text
     for key, value in root_meta.items():

@@ -1,47 +1,84 @@
-"""Text similarity as the scrapinghub article-extraction benchmark measures it: the text as
-4-token shingles, precision and recall per page; callers average them over pages.
+r"""The extraction metric of scrapinghub/article-extraction-benchmark (its ``evaluate.py``),
+shared by the gold-set test gate (tests/test_gold.py) and bench/extraction/run.py.
 
-Thai has no spaces, so for Thai the tokens are segmented words (``archiver.thai.segment``);
-the benchmark's own pages use ``\\w+`` tokens.
+Tokens are ``\w+`` runs (case kept: the IGNORECASE flag there changes nothing for ``\w``);
+Thai has no spaces, so for Thai pages the tokens are segmented words (``archiver.thai.segment``).
+Shingles are 4-grams counted as a multiset; a text of 1-3 tokens is one short shingle; tp/fp/fn
+are normalised per page so that long pages do not weigh more; precision is averaged over pages
+with a non-empty prediction, recall over pages with a non-empty truth; F1 is the harmonic mean
+of the two averages.
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 
-Tokenizer = Callable[[str], list[str]]
-SHINGLE = 4
-
-
-def word_tokens(text: str) -> list[str]:
-    """The scrapinghub benchmark's tokens."""
-    return re.findall(r"\w+", text or "")
+_TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def thai_tokens(text: str) -> list[str]:
+def word_tokens(text: str | None) -> list[str]:
+    return _TOKEN_RE.findall(text or "")
+
+
+def thai_tokens(text: str | None) -> list[str]:
     from archiver.thai import segment
 
-    return segment(text or "")
+    return segment(text) if text else []
 
 
-def shingles(tokens: list[str], n: int = SHINGLE) -> Counter[tuple[str, ...]]:
-    if len(tokens) < n:
-        return Counter([tuple(tokens)]) if tokens else Counter()
-    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+def _shingles(tokens: Sequence[str], n: int = 4) -> Counter[tuple[str, ...]]:
+    result: Counter[tuple[str, ...]] = Counter()
+    for i in range(0, max(1, len(tokens) - n + 1)):
+        shingle = tuple(tokens[i : i + n])
+        if shingle:
+            result[shingle] += 1
+    return result
 
 
-def precision_recall(truth: str, predicted: str, tokens: Tokenizer) -> tuple[float, float]:
-    """(precision, recall) of ``predicted`` against ``truth``; both 1.0 when both are empty."""
-    want, got = shingles(tokens(truth)), shingles(tokens(predicted))
-    if not want and not got:
-        return 1.0, 1.0
-    common = sum((want & got).values())
-    precision = common / sum(got.values()) if got else 0.0
-    recall = common / sum(want.values()) if want else 0.0
-    return precision, recall
+def shingle_counts(true_tokens: Sequence[str], pred_tokens: Sequence[str]) -> tuple[float, ...]:
+    """Normalised (tp, fp, fn) of one page, as upstream ``string_shingle_matching``."""
+    true_sh, pred_sh = _shingles(true_tokens), _shingles(pred_tokens)
+    tp = fp = fn = 0.0
+    for key in set(true_sh) | set(pred_sh):
+        t, p = true_sh.get(key, 0), pred_sh.get(key, 0)
+        tp += min(t, p)
+        fp += max(0, p - t)
+        fn += max(0, t - p)
+    s = tp + fp + fn
+    return (tp / s, fp / s, fn / s) if s > 0 else (tp, fp, fn)
 
 
-def f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+def precision(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fp == 0:
+        return 0.0
+    return tp / (tp + fp)
+
+
+def recall(tp: float, fp: float, fn: float) -> float:
+    if fp == fn == 0:
+        return 1.0
+    if tp == fn == 0:
+        return 0.0
+    return tp / (tp + fn)
+
+
+def prf(counts: Sequence[tuple[float, ...]]) -> dict[str, float | None]:
+    """Upstream ``metrics_from_tp_fp_fns``: per-page P and R averaged, F1 of the averages."""
+    ps = [precision(*c) for c in counts if c[0] + c[1] > 0]
+    rs = [recall(*c) for c in counts if c[0] + c[2] > 0]
+    p = statistics.mean(ps) if ps else None
+    r = statistics.mean(rs) if rs else None
+    f1 = 2 * p * r / (p + r) if p is not None and r is not None and p + r > 0 else None
+    return {"precision": p, "recall": r, "f1": f1}
+
+
+def page_f1(truth: str, predicted: str, tokens=thai_tokens) -> float:  # type: ignore[no-untyped-def]
+    """F1 of one page (precision and recall of that page alone)."""
+    counts = shingle_counts(tokens(truth), tokens(predicted))
+    p, r = precision(*counts), recall(*counts)
+    return 2 * p * r / (p + r) if p + r else 0.0
