@@ -13,25 +13,22 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from archiver import query as q
+from archiver import search as fulltext
 from archiver.errors import ArchiveNotFoundError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
+from archiver.search import Hit
 from archiver.site import Site
-from archiver.thai import index_text, segmenter_id
+from archiver.thai import segmenter_id
 
 SCHEMA_VERSION = 1
-#: Keeps Thai combining vowels and tone marks (category M) inside tokens (FACTS.md).
-WORD_TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-#: bm25 weights of (title, text): a word in the headline says more than one in the body.
-TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
 
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS sites (slug TEXT PRIMARY KEY, name_th TEXT, name_en TEXT,
     listings TEXT, last_crawl TEXT);
@@ -54,22 +51,7 @@ CREATE TABLE IF NOT EXISTS media (url TEXT PRIMARY KEY, article_url TEXT, site T
     kind TEXT, mime TEXT, size INTEGER, sha1 TEXT, status INTEGER, fetched_at TEXT,
     warc_filename TEXT, warc_offset INTEGER, warc_length INTEGER);
 CREATE INDEX IF NOT EXISTS media_article ON media (article_url);
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text,
-    tokenize="{WORD_TOKENIZER}");
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_tri USING fts5(title, text,
-    content='articles', content_rowid='id', tokenize='trigram');
 """
-
-
-@dataclass
-class Hit:
-    url: str
-    title: str | None
-    published: str | None
-    site: str
-    snippet: str
-    score: float
-    match: str  # "word" (segmented index) or "substring" (trigram index)
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -80,14 +62,16 @@ class Index:
     """One archive's index. Use as a context manager; every write commits at once, so a killed
     crawl leaves the index consistent with the WARC records written before it."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, rebuilding: bool = False) -> None:
+        """``rebuilding``: open even an index built with another segmenter (``reindex``
+        empties it and records the segmenter in use)."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.db = sqlite_utils.Database(self.conn)
-        self._ensure_schema()
+        self._ensure_schema(check=not rebuilding)
 
     def __enter__(self) -> Index:
         return self
@@ -98,20 +82,21 @@ class Index:
     def close(self) -> None:
         self.conn.close()
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, check: bool = True) -> None:
         with self.conn:
             self.conn.executescript(_SCHEMA)
+            fulltext.create(self.conn)
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         current = {
             "schema_version": str(SCHEMA_VERSION),
             "segmenter": segmenter_id(),
-            "word_tokenizer": WORD_TOKENIZER,
+            "word_tokenizer": fulltext.WORD_TOKENIZER,
         }
         if not meta:
             with self.conn:
                 self.conn.executemany("INSERT INTO meta VALUES (?, ?)", current.items())
             return
-        if meta.get("segmenter") != current["segmenter"]:
+        if check and meta.get("segmenter") != current["segmenter"]:
             raise IndexMismatchError(
                 f"{self.path} was built with segmenter {meta.get('segmenter')!r}, this is "
                 f"{current['segmenter']!r}: run 'archiver reindex' to rebuild it"
@@ -120,9 +105,8 @@ class Index:
     def reset(self) -> None:
         """Empty every derived table (``archiver reindex`` refills them from the WARCs)."""
         with self.conn:
+            fulltext.clear(self.conn)
             for table in (
-                "articles_fts",
-                "articles_tri",
                 "article_versions",
                 "articles",
                 "media",
@@ -174,7 +158,7 @@ class Index:
                     f"VALUES ({', '.join('?' * len(values))})",
                     list(values.values()),
                 )
-                self._index_text(cur.lastrowid, item.title, item.text)
+                fulltext.add(self.conn, int(cur.lastrowid or 0), item.title, item.text)
                 return "new"
             article_id, old_hash, old_title, old_text = row
             if old_hash == digest:
@@ -189,31 +173,13 @@ class Index:
                 "warc_filename, warc_offset, warc_length FROM articles WHERE id = ?",
                 (article_id,),
             )
-            self._unindex_text(article_id, old_title, old_text)
+            fulltext.remove(self.conn, article_id, old_title, old_text)
             sets = ", ".join(f"{k} = ?" for k in values)
             self.conn.execute(
                 f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
             )
-            self._index_text(article_id, item.title, item.text)
+            fulltext.add(self.conn, article_id, item.title, item.text)
             return "changed"
-
-    def _index_text(self, rowid: int | None, title: str | None, text: str) -> None:
-        self.conn.execute(
-            "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-            (rowid, index_text(title or ""), index_text(text)),
-        )
-        self.conn.execute(
-            "INSERT INTO articles_tri (rowid, title, text) VALUES (?, ?, ?)",
-            (rowid, title or "", text),
-        )
-
-    def _unindex_text(self, rowid: int, title: str | None, text: str) -> None:
-        self.conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
-        self.conn.execute(
-            "INSERT INTO articles_tri (articles_tri, rowid, title, text) "
-            "VALUES ('delete', ?, ?, ?)",
-            (rowid, title or "", text),
-        )
 
     def upsert_media(self, item: MediaItem) -> None:
         row = asdict(item)
@@ -278,82 +244,15 @@ class Index:
     def iter_articles(
         self, site: str | None = None, since: str | None = None, until: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        where, params = _filters(site, since, until)
+        where, params = fulltext.filters(site, since, until)
         cur = self.conn.execute(f"SELECT * FROM articles a WHERE {where} ORDER BY a.id", params)
         names = [d[0] for d in cur.description]
         for row in cur:
             yield dict(zip(names, row, strict=True))
 
-    def search(
-        self,
-        text: str,
-        site: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
-        mark: tuple[str, str] = ("**", "**"),
-    ) -> tuple[int, list[Hit]]:
-        """Ranked hits: word matches (bm25, title weighted) first, then substring-only ones."""
-        query = q.parse(text)
-        where, params = _filters(site, since, until)
-        word_expr, sub_expr = q.segmented_match(query), q.substring_match(query)
-        word_ids = ("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?", [word_expr])
-        branches = [
-            (
-                f"SELECT a.*, bm25(articles_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
-                "'word' AS how, 0 AS tier FROM articles_fts JOIN articles a ON a.id = "
-                f"articles_fts.rowid WHERE articles_fts MATCH ? AND {where}",
-                [word_expr, *params],
-            )
-        ]
-        if sub_expr:
-            branches.append(
-                (
-                    f"SELECT a.*, bm25(articles_tri, {TITLE_WEIGHT}, {TEXT_WEIGHT}) AS score, "
-                    "'substring' AS how, 1 AS tier FROM articles_tri JOIN articles a ON a.id = "
-                    f"articles_tri.rowid WHERE articles_tri MATCH ? AND {where} "
-                    f"AND a.id NOT IN ({word_ids[0]})",
-                    [sub_expr, *params, *word_ids[1]],
-                )
-            )
-        union = " UNION ALL ".join(sql for sql, _ in branches)
-        args = [a for _, p in branches for a in p]
-        total = self.conn.execute(f"SELECT count(*) FROM ({union})", args).fetchone()[0]
-        cur = self.conn.execute(
-            f"SELECT * FROM ({union}) ORDER BY tier, score, published DESC LIMIT ? OFFSET ?",
-            [*args, limit, offset],
-        )
-        names = [d[0] for d in cur.description]
-        hits = []
-        for values in cur:
-            row = dict(zip(names, values, strict=True))
-            hits.append(
-                Hit(
-                    row["url"],
-                    row["title"],
-                    row["published"],
-                    row["site"],
-                    q.snippet(row["text"], query.words(), mark=mark),
-                    round(-float(row["score"]), 4),
-                    row["how"],
-                )
-            )
-        return total, hits
-
-
-def _filters(site: str | None, since: str | None, until: str | None) -> tuple[str, list[Any]]:
-    clauses, params = ["1"], []
-    if site:
-        clauses.append("a.site = ?")
-        params.append(site)
-    if since:
-        clauses.append("a.published >= ?")
-        params.append(since)
-    if until:
-        clauses.append("a.published <= ?")
-        params.append(until)
-    return " AND ".join(clauses), params
+    def search(self, text: str, **options: Any) -> tuple[int, list[Hit]]:
+        """Ranked full-text search (``archiver.search``); options as there."""
+        return fulltext.search(self.conn, text, **options)
 
 
 def open_existing(archive: Path) -> Index:

@@ -46,7 +46,7 @@ def _fields(payload: bytes) -> dict[str, str]:
 def reindex(archive: Path) -> ReplayReport:
     """Empty the index and fill it again from every WARC file, oldest first."""
     report = ReplayReport()
-    with Index(Path(archive) / "index.db") as index:
+    with Index(Path(archive) / "index.db", rebuilding=True) as index:
         index.reset()
         for path in warc_files(Path(archive) / "warc"):
             report.files += 1

@@ -145,3 +145,18 @@ def test_snippet_marks_matches_and_never_starts_inside_a_thai_cluster() -> None:
 def test_segmented_query_is_sent_as_phrases() -> None:
     expr = q.segmented_match(q.parse("เครือข่ายทางสังคม"))
     assert expr.startswith('("') and " AND " not in expr
+
+
+def test_reindex_rebuilds_an_index_of_another_segmenter(tmp_path: Path) -> None:
+    idx = Index(tmp_path / "index.db")
+    idx.upsert_article(_item(1, *MORAL))
+    idx.close()
+    conn = sqlite3.connect(tmp_path / "index.db")
+    with conn:
+        conn.execute("UPDATE meta SET value = 'icu 0.0' WHERE key = 'segmenter'")
+    conn.close()
+    with Index(tmp_path / "index.db", rebuilding=True) as rebuilt:
+        rebuilt.reset()
+        rebuilt.upsert_article(_item(1, *MORAL))
+    with Index(tmp_path / "index.db") as again:  # no mismatch any more
+        assert again.search("คุณธรรม")[0] == 1
