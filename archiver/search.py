@@ -27,7 +27,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text,
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_tri USING fts5(title, text,
     content='articles', content_rowid='id', tokenize='trigram');
 """
-TABLES = ("articles_fts", "articles_tri")
 
 
 @dataclass
