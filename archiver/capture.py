@@ -21,8 +21,18 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
-from archiver.warc import Fetch, WarcFileWriter
+from archiver.captures import Capture, CaptureLog, capture_of
+from archiver.warc import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    Fetch,
+    Revisit,
+    WarcFileWriter,
+    WarcWriteError,
+    payload_digest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +89,7 @@ class WarcCapture:
         self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
         self.crawler = crawler
         self.writer: WarcFileWriter | None = None
+        self.captures = CaptureLog.for_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -102,6 +113,7 @@ class WarcCapture:
                 stats.set_value("archiver/warc_bytes", self.writer.bytes_written)
                 stats.set_value("archiver/warc_records", self.writer.records_written)
             self.writer.close()
+        self.captures.close()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         if self.writer is None:
@@ -111,7 +123,48 @@ class WarcCapture:
             "role": request.meta.get("archiver_role", "other"),
             "article-url": request.meta.get("archiver_article", ""),
         }
-        location = self.writer.write_fetch(fetch_from(request, response), about)
-        request.meta["warc"] = location
+        fetch = fetch_from(request, response)
+        earlier = self.captures.get(response.url)
+        revisit = _revisit_of(fetch, earlier)
+        try:
+            written = self.writer.write_fetch(fetch, about, revisit)
+        except WarcWriteError as exc:  # disk full: stop before indexing what is not archived
+            logger.error("%s; stopping the crawl", exc)
+            self.crawler.stats.inc_value("archiver/errors/warc_write_failed")  # type: ignore[union-attr]
+            assert self.crawler.engine is not None
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
+            request.meta["warc"] = None
+            return
+        if revisit is not None and earlier is not None:
+            request.meta["warc"] = earlier.location  # the index points at the bytes
+            request.meta["archiver_revisit"] = revisit.profile
+        else:
+            request.meta["warc"] = written.location
+            if 200 <= response.status < 300:
+                self.captures.record(
+                    capture_of(
+                        response.url,
+                        response.status,
+                        fetch.response_headers,
+                        written.digest,
+                        written.date,
+                        written.location,
+                    )
+                )
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value("archiver/bytes_fetched", len(response.body))
+            if revisit is not None:
+                self.crawler.stats.inc_value("archiver/revisits")
+
+
+def _revisit_of(fetch: Fetch, earlier: Capture | None) -> Revisit | None:
+    """A revisit when the server says Not Modified, or sends the same payload again."""
+    if earlier is None:
+        return None
+    if fetch.status == 304:
+        profile = PROFILE_NOT_MODIFIED
+    elif 200 <= fetch.status < 300 and payload_digest(fetch.body) == earlier.digest:
+        profile = PROFILE_IDENTICAL
+    else:
+        return None
+    return Revisit(profile, earlier.url, earlier.warc_date, earlier.digest)

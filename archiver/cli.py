@@ -233,6 +233,7 @@ def search(
 @click.option("--text", "what", flag_value="text", help="The extracted article text.")
 @click.option("--html", "what", flag_value="html", help="The archived page, decoded.")
 @click.option("--headers", "what", flag_value="headers", help="The archived HTTP headers.")
+@click.option("--versions", "what", flag_value="versions", help="Every version, one a line.")
 @friendly
 def show(archive: Path, url: str, what: str | None) -> None:
     """Show the archived copy of a URL, read back from its WARC record.

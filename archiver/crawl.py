@@ -21,6 +21,7 @@ from scrapy.settings import Settings
 
 from archiver.errors import CrawlConfigError
 from archiver.index import Index
+from archiver.lock import ArchiveLock
 from archiver.site import Site, host_of, slug_for_url
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,26 @@ def run(
     log_level: str = "ERROR",
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Crawl every target in one Scrapy process; record and return the run report."""
+    """Crawl every target in one Scrapy process; record and return the run report.
+
+    Holds the archive's lock for the whole run (``ArchiveLockedError`` if another run has it).
+    """
+    with ArchiveLock(archive, "crawl"):
+        return _run_locked(
+            archive, targets, max_articles, since, full, overrides, log_level, progress
+        )
+
+
+def _run_locked(
+    archive: Path,
+    targets: list[Target],
+    max_articles: int | None,
+    since: str | None,
+    full: bool,
+    overrides: dict[str, str] | None,
+    log_level: str,
+    progress: Progress | None,
+) -> dict[str, Any]:
     from spiders import agencies
     from spiders.agencies import NewsSpider
 
@@ -163,6 +183,7 @@ def _report(
             + stats.get("archiver/media_attachment", 0),
             "skipped": stats.get("archiver/skipped", 0),
             "known": stats.get("archiver/articles_known", 0),
+            "revisits": stats.get("archiver/revisits", 0),
             "errors": site_errors,
             "bytes": stats.get("archiver/warc_bytes", 0),
             "failed": stats.get("downloader/response_count", 0) == 0,
@@ -176,6 +197,7 @@ def _report(
             "media",
             "skipped",
             "known",
+            "revisits",
             "bytes",
             "responses",
         )

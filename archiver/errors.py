@@ -28,3 +28,10 @@ class CrawlConfigError(ArchiverError):
     """An unknown site slug, a bad URL or a bad ``-s`` setting. Raised by ``archiver.crawl``."""
 
     exit_code = 2
+
+
+class ArchiveLockedError(ArchiverError):
+    """Another run holds the archive's lock. Raised by ``archiver.lock.ArchiveLock``; exit 75
+    (EX_TEMPFAIL: try again later), so cron and systemd can tell it from a failure."""
+
+    exit_code = 75

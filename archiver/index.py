@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from archiver import captures
 from archiver import search as fulltext
 from archiver.errors import ArchiveNotFoundError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
@@ -26,16 +29,21 @@ from archiver.search import Hit
 from archiver.site import Site
 from archiver.thai import segmenter_id
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Columns added after a table's first version: (table, column, declaration).
+_ADDED_COLUMNS = (
+    ("sites", "walked", "TEXT"),  # last run that walked the whole listing (v2)
+    ("crawls", "revisits", "INTEGER"),  # v2
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS sites (slug TEXT PRIMARY KEY, name_th TEXT, name_en TEXT,
-    listings TEXT, last_crawl TEXT);
+    listings TEXT, last_crawl TEXT, walked TEXT);
 CREATE TABLE IF NOT EXISTS crawls (id INTEGER PRIMARY KEY, started TEXT, finished TEXT,
     sites TEXT, status TEXT, articles_new INTEGER, articles_changed INTEGER,
     articles_unchanged INTEGER, media INTEGER, errors TEXT, bytes INTEGER, seconds REAL,
-    report TEXT);
+    report TEXT, revisits INTEGER);
 CREATE TABLE IF NOT EXISTS articles (id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE,
     site TEXT NOT NULL, title TEXT, published TEXT, published_raw TEXT, author TEXT,
     photographer TEXT, text TEXT NOT NULL, images TEXT, attachments TEXT, lang TEXT,
@@ -62,10 +70,13 @@ class Index:
     """One archive's index. Use as a context manager; every write commits at once, so a killed
     crawl leaves the index consistent with the WARC records written before it."""
 
-    def __init__(self, path: Path | str, rebuilding: bool = False) -> None:
-        """``rebuilding``: open even an index built with another segmenter (``reindex``
-        empties it and records the segmenter in use)."""
+    def __init__(self, path: Path | str, rebuilding: bool = False, workers: int = 0) -> None:
+        """``rebuilding``: open even an index built with another segmenter or schema
+        (``reindex`` empties it and records the ones in use). ``workers``: processes that
+        segment the articles of ``upsert_articles`` batches (0: segment in this process)."""
         self.path = Path(path)
+        self.workers = workers
+        self._pool: Pool | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -80,17 +91,32 @@ class Index:
         self.close()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
         self.conn.close()
+
+    def _pool_(self) -> Pool | None:
+        if self.workers > 0 and self._pool is None:
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+        return self._pool
 
     def _ensure_schema(self, check: bool = True) -> None:
         with self.conn:
             self.conn.executescript(_SCHEMA)
+            self.conn.executescript(captures.SCHEMA)
             fulltext.create(self.conn)
+            for table, column, declaration in _ADDED_COLUMNS:
+                have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         current = {
             "schema_version": str(SCHEMA_VERSION),
             "segmenter": segmenter_id(),
             "word_tokenizer": fulltext.WORD_TOKENIZER,
+            "search_schema": str(fulltext.SEARCH_SCHEMA),
         }
         if not meta:
             with self.conn:
@@ -101,17 +127,25 @@ class Index:
                 f"{self.path} was built with segmenter {meta.get('segmenter')!r}, this is "
                 f"{current['segmenter']!r}: run 'archiver reindex' to rebuild it"
             )
+        if meta.get("search_schema") != current["search_schema"]:
+            empty = self.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+            if check and not empty:
+                raise IndexMismatchError(
+                    f"{self.path} has search tables of schema {meta.get('search_schema', '1')},"
+                    f" this is {current['search_schema']}: run 'archiver reindex' to rebuild it"
+                )
+            with self.conn:
+                fulltext.clear(self.conn)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('search_schema', ?)",
+                    (current["search_schema"],),
+                )
 
     def reset(self) -> None:
         """Empty every derived table (``archiver reindex`` refills them from the WARCs)."""
         with self.conn:
             fulltext.clear(self.conn)
-            for table in (
-                "article_versions",
-                "articles",
-                "media",
-                "meta",
-            ):
+            for table in ("article_versions", "articles", "media", "captures", "meta"):
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
 
@@ -125,13 +159,92 @@ class Index:
                 (site.slug, site.name_th, site.name_en, json.dumps(list(site.listings))),
             )
 
+    def mark_walked(self, slug: str, when: str) -> None:
+        """A run went through a site's whole listing: later runs may stop at the first page
+        with nothing new. Until then (first run, or a run killed or cut short), they walk the
+        whole listing again, so an interrupted backfill is always completed."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO sites (slug, walked) VALUES (?, ?) "
+                "ON CONFLICT(slug) DO UPDATE SET walked = excluded.walked",
+                (slug, when),
+            )
+
+    def walked(self, slug: str) -> str | None:
+        row = self.conn.execute("SELECT walked FROM sites WHERE slug = ?", (slug,)).fetchone()
+        return row[0] if row else None
+
     def upsert_article(self, item: ArticleItem) -> str:
         """Store an extracted article; return ``new``, ``changed`` or ``unchanged``."""
-        digest = content_hash(item.title, item.text)
+        return self.upsert_articles([item])[0]
+
+    def upsert_articles(self, items: Sequence[ArticleItem]) -> list[str]:
+        """Store a batch of articles in one transaction (segmented in ``workers`` processes
+        first); return ``new``, ``changed`` or ``unchanged`` for each."""
+        todo = self._needing_segmentation(items)
+        ready = fulltext.prepare_many(
+            [(items[i].title, items[i].text) for i in todo], self._pool_()
+        )
+        return self._write_batch(items, dict(zip(todo, ready, strict=True)))
+
+    def upsert_stream(self, items: Iterable[ArticleItem], batch: int = 200) -> Iterator[str]:
+        """``upsert_articles`` over a stream in batches, segmenting the next batch in the
+        worker processes while this one is written (``reindex`` and bulk loads); yields the
+        status of each article."""
+        pool = self._pool_()
+        pending: tuple[list[ArticleItem], list[int], Any] | None = None
+        for chunk in [*fulltext.batched(items, batch), []]:
+            submitted = None
+            if chunk:
+                todo = self._needing_segmentation(chunk)
+                pairs = [(chunk[i].title, chunk[i].text) for i in todo]
+                submitted = (
+                    pool.map_async(fulltext.prepare_pair, pairs)
+                    if pool is not None
+                    else fulltext.prepare_many(pairs, None)
+                )
+            if pending is not None:
+                items_, todo_, result = pending
+                ready = result if isinstance(result, list) else result.get()
+                yield from self._write_batch(items_, dict(zip(todo_, ready, strict=True)))
+            pending = (chunk, todo, submitted) if chunk else None
+
+    def _needing_segmentation(self, items: Sequence[ArticleItem]) -> list[int]:
+        """Positions of the items that are new or changed (only those are segmented)."""
+        todo = []
+        for n, item in enumerate(items):
+            row = self.conn.execute(
+                "SELECT content_hash FROM articles WHERE url = ?", (item.url,)
+            ).fetchone()
+            if row is None or row[0] != content_hash(item.title, item.text):
+                todo.append(n)
+        return todo
+
+    def _write_batch(
+        self, items: Sequence[ArticleItem], ready: dict[int, fulltext.Prepared]
+    ) -> list[str]:
+        statuses = []
+        with self.conn:
+            for n, item in enumerate(items):
+                digest = content_hash(item.title, item.text)
+                old = self.conn.execute(
+                    "SELECT id, content_hash, title, text FROM articles WHERE url = ?",
+                    (item.url,),
+                ).fetchone()
+                prepared = None if old is not None and old[1] == digest else ready.get(n)
+                if prepared is None and (old is None or old[1] != digest):
+                    prepared = fulltext.prepare(item.title, item.text)  # changed meanwhile
+                statuses.append(self._write_article(item, digest, old, prepared))
+        return statuses
+
+    def _write_article(
+        self,
+        item: ArticleItem,
+        digest: str,
+        old: tuple[int, str, str | None, str] | None,
+        prepared: fulltext.Prepared | None,
+    ) -> str:
         warc = item.warc
-        row = self.conn.execute(
-            "SELECT id, content_hash, title, text FROM articles WHERE url = ?", (item.url,)
-        ).fetchone()
         values = {
             "url": item.url,
             "site": item.site,
@@ -150,36 +263,36 @@ class Index:
             "warc_offset": warc.offset if warc else None,
             "warc_length": warc.length if warc else None,
         }
-        with self.conn:
-            if row is None:
-                values["first_seen"] = item.fetched_at
-                cur = self.conn.execute(
-                    f"INSERT INTO articles ({', '.join(values)}) "
-                    f"VALUES ({', '.join('?' * len(values))})",
-                    list(values.values()),
-                )
-                fulltext.add(self.conn, int(cur.lastrowid or 0), item.title, item.text)
-                return "new"
-            article_id, old_hash, old_title, old_text = row
-            if old_hash == digest:
-                self.conn.execute(
-                    "UPDATE articles SET last_seen = ? WHERE id = ?", (item.fetched_at, article_id)
-                )
-                return "unchanged"
-            self.conn.execute(
-                "INSERT INTO article_versions (url, title, published, text, content_hash, "
-                "first_seen, last_seen, warc_filename, warc_offset, warc_length) "
-                "SELECT url, title, published, text, content_hash, first_seen, last_seen, "
-                "warc_filename, warc_offset, warc_length FROM articles WHERE id = ?",
-                (article_id,),
+        if old is None:
+            assert prepared is not None
+            values["first_seen"] = item.fetched_at
+            cur = self.conn.execute(
+                f"INSERT INTO articles ({', '.join(values)}) "
+                f"VALUES ({', '.join('?' * len(values))})",
+                list(values.values()),
             )
-            fulltext.remove(self.conn, article_id, old_title, old_text)
-            sets = ", ".join(f"{k} = ?" for k in values)
+            fulltext.add(self.conn, int(cur.lastrowid or 0), prepared)
+            return "new"
+        article_id, old_hash, old_title, old_text = old
+        if prepared is None:
             self.conn.execute(
-                f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
+                "UPDATE articles SET last_seen = ? WHERE id = ?", (item.fetched_at, article_id)
             )
-            fulltext.add(self.conn, article_id, item.title, item.text)
-            return "changed"
+            return "unchanged"
+        self.conn.execute(
+            "INSERT INTO article_versions (url, title, published, text, content_hash, "
+            "first_seen, last_seen, warc_filename, warc_offset, warc_length) "
+            "SELECT url, title, published, text, content_hash, first_seen, last_seen, "
+            "warc_filename, warc_offset, warc_length FROM articles WHERE id = ?",
+            (article_id,),
+        )
+        fulltext.remove(self.conn, article_id, old_title, old_text)
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.conn.execute(
+            f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
+        )
+        fulltext.add(self.conn, article_id, prepared)
+        return "changed"
 
     def upsert_media(self, item: MediaItem) -> None:
         row = asdict(item)
@@ -198,8 +311,8 @@ class Index:
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO crawls (started, finished, sites, status, articles_new, "
-                "articles_changed, articles_unchanged, media, errors, bytes, seconds, report) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "articles_changed, articles_unchanged, media, errors, bytes, seconds, report, "
+                "revisits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     report["started"],
                     report["finished"],
@@ -213,6 +326,7 @@ class Index:
                     report["bytes"],
                     report["seconds"],
                     json.dumps(report, ensure_ascii=False),
+                    report.get("revisits", 0),
                 ),
             )
             for slug in report["sites"]:
@@ -222,8 +336,27 @@ class Index:
             return int(cur.lastrowid or 0)
 
     # -- reads ----------------------------------------------------------------------------------
-    def known_article_urls(self, site: str) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT url FROM articles WHERE site = ?", (site,))}
+    def known_articles(self, site: str) -> dict[str, str]:
+        """url -> last time it was seen, for a site's indexed articles."""
+        return dict(
+            self.conn.execute(
+                "SELECT url, coalesce(last_seen, '') FROM articles WHERE site = ?", (site,)
+            )
+        )
+
+    def known_media(self, site: str) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT url FROM media WHERE site = ?", (site,))}
+
+    def versions(self, url: str) -> list[dict[str, Any]]:
+        """Every version of an article, oldest first, the current one last."""
+        cols = "title, published, content_hash, first_seen, last_seen, warc_filename, warc_offset"
+        cur = self.conn.execute(
+            f"SELECT {cols}, 0 AS current FROM article_versions WHERE url = ? "
+            f"UNION ALL SELECT {cols}, 1 FROM articles WHERE url = ? ORDER BY current, first_seen",
+            (url, url),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur]
 
     def site_stats(self) -> dict[str, tuple[str | None, int]]:
         """slug -> (last crawl, article count), for every site that has either."""
@@ -250,7 +383,7 @@ class Index:
         for row in cur:
             yield dict(zip(names, row, strict=True))
 
-    def search(self, text: str, **options: Any) -> tuple[int, list[Hit]]:
+    def search(self, text: str, **options: Any) -> tuple[fulltext.Total, list[Hit]]:
         """Ranked full-text search (``archiver.search``); options as there."""
         return fulltext.search(self.conn, text, **options)
 

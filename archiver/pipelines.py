@@ -44,6 +44,10 @@ class IndexPipeline:
     def process_item(self, item: object) -> object:
         assert self.index is not None
         stats = self.crawler.stats
+        if getattr(item, "warc", None) is None:  # not archived (a failed WARC write): no row
+            if stats is not None:
+                stats.inc_value("archiver/not_archived")
+            return item
         if isinstance(item, ArticleItem):
             status = self.index.upsert_article(item)
             if stats is not None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from archiver.errors import QueryError
-from archiver.thai import segment
+from archiver.thai import normalize_digits, segment
 
 MAX_QUERY_CHARS = 1000
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
@@ -81,58 +80,79 @@ def _literal(s: str) -> str:
     return '"' + s.replace('"', '""') + '"'
 
 
-def _group(term: Term, render: Callable[[str], str]) -> str:
-    parts = [render(t.text) for t in [term, *term.alternatives]]
-    parts = [p for p in parts if p]
-    return "(" + " OR ".join(parts) + ")" if parts else ""
-
-
 def _segmented(text: str) -> str:
-    return _literal(" ".join(segment(text)))
+    """A term as one FTS5 phrase of its words (``""`` when it has no word characters)."""
+    words = segment(text)
+    return _literal(" ".join(words)) if words else ""
 
 
-def _substring(text: str) -> str:
-    return _literal(text) if len(text) >= 3 else ""
+def _group(term: Term) -> str:
+    parts = [p for p in (_segmented(t.text) for t in [term, *term.alternatives]) if p]
+    return "(" + " OR ".join(parts) + ")"
 
 
-def _combine(query: Query, render: Callable[[str], str]) -> str | None:
-    positives = [_group(t, render) for t in query.positive()]
-    if not all(positives):
-        return None  # a term this index cannot look for
-    expr = " AND ".join(positives)
-    for term in query.terms:
-        if term.negated:
-            neg = render(term.text)
-            if neg:
-                expr = f"({expr}) NOT {neg}"
+def word_match(query: Query, column: str | None = None) -> str:
+    """MATCH expression for the word-segmented FTS table: every positive term (each an OR of
+    its alternatives) and none of the negated ones; ``column`` restricts the positive part."""
+    expr = " AND ".join(_group(t) for t in query.positive())
+    if column:
+        expr = f"{{{column}}} : ({expr})"
+    for neg in negated_words(query):
+        expr = f"({expr}) NOT {neg}"
     return expr
 
 
-def segmented_match(query: Query) -> str:
-    """MATCH expression for the word-segmented FTS table."""
-    expr = _combine(query, _segmented)
-    assert expr is not None  # every kept term has at least one segment
-    return expr
+def negated_words(query: Query) -> list[str]:
+    """The negated terms as FTS5 phrases of their words."""
+    return [w for w in (_segmented(t.text) for t in query.terms if t.negated) if w]
 
 
-def substring_match(query: Query) -> str | None:
-    """MATCH expression for the trigram table, or None when a term is under 3 characters."""
-    return _combine(query, _substring)
+#: Shorter substrings have no trigram; ``%`` and ``_`` would be LIKE wildcards.
+MIN_SUBSTRING_CHARS = 3
+
+
+def like_pattern(text: str) -> str | None:
+    """A LIKE pattern for the trigram table, or None when it cannot look for ``text``.
+
+    Thai digits become ASCII, as in the indexed body (``search.articles_tri_src``)."""
+    text = normalize_digits(text)
+    if len(text) < MIN_SUBSTRING_CHARS or "%" in text or "_" in text:
+        return None
+    return f"%{text}%"
+
+
+def substring_patterns(query: Query) -> list[list[str]] | None:
+    """LIKE patterns, one list (the OR alternatives) per positive term; None when any term
+    cannot be looked for as a substring (then only the word index answers)."""
+    groups = []
+    for term in query.positive():
+        patterns = [like_pattern(t.text) for t in [term, *term.alternatives]]
+        if None in patterns:
+            return None
+        groups.append([p for p in patterns if p])
+    return groups
+
+
+def negated_patterns(query: Query) -> list[str]:
+    """LIKE patterns of the negated terms that have one (3 characters or more)."""
+    patterns = [like_pattern(t.text) for t in query.terms if t.negated]
+    return [p for p in patterns if p]
 
 
 # -- snippets ------------------------------------------------------------------------------------
+def _joins_previous(c: str) -> bool:
+    """A combining mark, or SARA AM (a spacing mark in Unicode's grapheme clusters)."""
+    return c == "\u0e33" or unicodedata.category(c).startswith("M")
+
+
 def _safe_start(text: str, i: int) -> int:
-    while 0 < i < len(text) and (
-        unicodedata.category(text[i]).startswith("M") or text[i - 1] in _LEADING_VOWELS
-    ):
+    while 0 < i < len(text) and (_joins_previous(text[i]) or text[i - 1] in _LEADING_VOWELS):
         i -= 1
     return i
 
 
 def _safe_end(text: str, i: int) -> int:
-    while 0 < i < len(text) and (
-        unicodedata.category(text[i]).startswith("M") or text[i - 1] in _LEADING_VOWELS
-    ):
+    while 0 < i < len(text) and (_joins_previous(text[i]) or text[i - 1] in _LEADING_VOWELS):
         i += 1
     return i
 
@@ -146,8 +166,8 @@ def snippet(
     apart, and prefers to start and end at a space.
     """
     flat = re.sub(r"\s+", " ", text).strip()
-    lowered = flat.lower()
-    needles = sorted({w.lower() for w in words if w}, key=len, reverse=True)
+    lowered = normalize_digits(flat.lower())  # one character for one: offsets hold
+    needles = sorted({normalize_digits(w.lower()) for w in words if w}, key=len, reverse=True)
     hits = [lowered.find(n) for n in needles]
     first = min((h for h in hits if h >= 0), default=0)
     start = max(0, first - width // 3)
@@ -159,5 +179,10 @@ def snippet(
     window = flat[start:end]
     if needles:
         pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
-        window = pattern.sub(lambda m: mark[0] + m.group(0) + mark[1], window)
+        folded = normalize_digits(window)
+        out, last = [], 0
+        for m in pattern.finditer(folded):
+            out += [window[last : m.start()], mark[0], window[m.start() : m.end()], mark[1]]
+            last = m.end()
+        window = "".join(out) + window[last:]
     return ("…" if start > 0 else "") + window + ("…" if end < len(flat) else "")

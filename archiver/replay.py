@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver import settings
 from archiver.index import Index
 from archiver.items import MediaItem
+from archiver.lock import ArchiveLock
 from archiver.pages import NotAPage, article_item, page_text
 from archiver.urls import canonical_url
 from archiver.warc import StoredRecord, iter_records, read_record, warc_files
@@ -46,7 +47,10 @@ def _fields(payload: bytes) -> dict[str, str]:
 def reindex(archive: Path) -> ReplayReport:
     """Empty the index and fill it again from every WARC file, oldest first."""
     report = ReplayReport()
-    with Index(Path(archive) / "index.db", rebuilding=True) as index:
+    with (
+        ArchiveLock(archive, "reindex"),
+        Index(Path(archive) / "index.db", rebuilding=True) as index,
+    ):
         index.reset()
         for path in warc_files(Path(archive) / "warc"):
             report.files += 1

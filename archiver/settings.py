@@ -18,6 +18,9 @@ ARCHIVER_WARC_MAX_SIZE = 1_000_000_000  # rotate near 1 GB (DESIGN.md)
 ARCHIVER_OPERATOR = ""  # who runs the crawl, written into every warcinfo record
 #: Where site owners can read about this crawler; part of the User-Agent.
 ARCHIVER_CONTACT_URL = "https://github.com/thai-news-archiver/thai-news-archiver"
+#: Known articles are fetched again (with a conditional GET) once their last check is older
+#: than this many days; 0 never (only ``--full`` does).
+ARCHIVER_RECHECK_DAYS = 0.0
 #: Largest article page we try to extract (bytes of decoded HTML); bigger pages are archived
 #: but skipped with a reason.
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
@@ -33,14 +36,30 @@ AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
-RETRY_TIMES = 2
+RETRY_TIMES = 3
+#: Seconds before the first retry of a 5xx or a timeout, doubled for each further one; a
+#: server's Retry-After wins, and one over ARCHIVER_RETRY_AFTER_MAX gives up for this run.
+ARCHIVER_RETRY_BACKOFF = 2.0
+ARCHIVER_RETRY_AFTER_MAX = 120.0
+#: robots.txt Crawl-delay is obeyed up to this many seconds.
+ARCHIVER_MAX_CRAWL_DELAY = 60.0
 DOWNLOAD_TIMEOUT = 60
+#: Responses over this size are cut off and reported (``too_large``), not archived.
+DOWNLOAD_MAXSIZE = 200 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 50 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
 #: Keep 404 and other error pages: they are archived and reported, never indexed.
 HTTPERROR_ALLOW_ALL = True
 
 # -- the pipeline -------------------------------------------------------------------------------
 EXTENSIONS = {
     "archiver.capture.WarcCapture": 100,
+    "archiver.politeness.CrawlDelay": 200,
+}
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "archiver.middlewares.BackoffRetryMiddleware": 550,
+    "archiver.middlewares.ConditionalGetMiddleware": 580,
 }
 ITEM_PIPELINES = {
     "archiver.pipelines.IndexPipeline": 300,

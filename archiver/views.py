@@ -104,7 +104,8 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         f"crawl {report.get('id', '')} {report['status']} in {report['seconds']} s: "
         f"{report['articles_new']} new, {report['articles_changed']} changed, "
         f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
-        f"{report['responses']} responses, {report['bytes'] / 1e6:.2f} MB of WARC"
+        f"{report['responses']} responses ({report['revisits']} revisits), "
+        f"{report['bytes'] / 1e6:.2f} MB of WARC"
     ]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
@@ -148,6 +149,8 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
         raise ArchiverError(f"{url} is not in the index of {archive}")
     if what == "text":
         return row.get("text") or ""
+    if what == "versions":
+        return _versions(archive, row["url"]) if "text" in row else row["url"]
     if not row.get("warc_filename"):
         raise ArchiverError(f"{url} has no WARC record in the index")
     path = Path(archive) / "warc" / row["warc_filename"]
@@ -180,6 +183,20 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
     meta["warc"] = f"{row['warc_filename']}@{row['warc_offset']} ({len(body)} bytes of payload)"
     head = "\n".join(f"{k}: {v}" for k, v in meta.items())
     return head + ("\n\n" + row["text"] if row.get("text") else "")
+
+
+def _versions(archive: Path, url: str) -> str:
+    """One line a version, oldest first: last seen, date, WARC record, title."""
+    with open_existing(archive) as index:
+        versions = index.versions(url)
+    lines = []
+    for n, v in enumerate(versions, 1):
+        mark = "current" if v["current"] else f"v{n}"
+        lines.append(
+            f"{mark:<8} seen {v['last_seen'] or '?'}  published {v['published'] or '?'}"
+            f"  {v['warc_filename']}@{v['warc_offset']}  {v['title'] or ''}"
+        )
+    return "\n".join(lines)
 
 
 def export_row(row: dict[str, Any]) -> dict[str, Any]:

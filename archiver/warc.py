@@ -8,7 +8,9 @@ compress at all). Images and other already-compressed payloads are stored at lev
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import io
 import logging
 import os
@@ -52,6 +54,41 @@ class RecordLocation:
     filename: str
     offset: int
     length: int
+
+
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+class WarcWriteError(OSError):
+    """A record could not be written (disk full, I/O error); the file was cut back to its last
+    whole record. Raised by ``WarcFileWriter.write_fetch``."""
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:<base32>``, the WARC-Payload-Digest of a body (as sent, still content-encoded)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """Write a revisit record instead of a response: same content as an earlier capture."""
+
+    profile: str  # PROFILE_IDENTICAL or PROFILE_NOT_MODIFIED
+    refers_to_uri: str
+    refers_to_date: str
+    digest: str  # the payload digest of the earlier capture
+
+
+@dataclass(frozen=True)
+class Written:
+    """What ``write_fetch`` wrote: where the response (or revisit) record is, its date, the
+    payload digest, and whether it was a revisit."""
+
+    location: RecordLocation
+    date: str
+    digest: str
+    revisit: bool
 
 
 @dataclass
@@ -118,13 +155,13 @@ class WarcFileWriter:
         while True:
             name = f"{self.prefix}-{self._stamp}-{self._serial:05d}.warc.gz"
             self._serial += 1
-            try:
-                self._file = open(self.directory / name, "xb")
+            try:  # unbuffered: each fetch's records go out in one write() call
+                self._file = open(self.directory / name, "xb", buffering=0)
             except FileExistsError:  # append-only: never reopen a file an earlier run wrote
                 continue
             self._name = name
             break
-        self._write_raw(self._warcinfo(name), "application/warc-fields")
+        self._write_members([_gzip_member(self._warcinfo(name), 6)])
 
     def _warcinfo(self, filename: str) -> bytes:
         fields = {
@@ -149,42 +186,61 @@ class WarcFileWriter:
         self._builder._write_warc_record(out, record)  # gzip=False: plain record bytes
         return out.getvalue()
 
-    def _write_raw(self, record_bytes: bytes, content_type: str) -> RecordLocation:
-        assert self._file is not None
-        member = _gzip_member(record_bytes, _level_for(content_type))
-        offset = self._file.tell()
-        self._file.write(member)
-        self._file.flush()
-        self.bytes_written += len(member)
-        self.records_written += 1
-        return RecordLocation(self._name, offset, len(member))
+    def _write_members(self, members: list[bytes]) -> RecordLocation:
+        """Append gzip members in a single ``write()`` and return where the first one went.
 
-    def write_fetch(self, fetch: Fetch, about: dict[str, str] | None = None) -> RecordLocation:
-        """Write the response, its request and (given ``about``) a metadata record saying what
-        the crawler took the page for; return where the response went.
+        One system call per fetch means a process killed (even with SIGKILL) between two
+        fetches leaves only whole records; a failed write (disk full) is cut back to the file's
+        last whole record and raised as ``WarcWriteError``.
+        """
+        assert self._file is not None
+        data = b"".join(members)
+        offset = self._file.tell()
+        try:
+            view = memoryview(data)
+            while view:
+                written = self._file.write(view)
+                view = view[written or 0 :]
+        except OSError as exc:
+            self._file.truncate(offset)
+            self._file.seek(offset)
+            raise WarcWriteError(f"writing {self._name}: {exc}") from exc
+        self.bytes_written += len(data)
+        self.records_written += len(members)
+        return RecordLocation(self._name, offset, len(members[0]))
+
+    def write_fetch(
+        self, fetch: Fetch, about: dict[str, str] | None = None, revisit: Revisit | None = None
+    ) -> Written:
+        """Write the response (or, given ``revisit``, a revisit record with the headers only),
+        its request and (given ``about``) a metadata record saying what the crawler took the
+        page for.
 
         The metadata record (``application/warc-fields``, concurrent to the response) keeps the
         crawl's decisions (article, listing, image, attachment; which site; which article a
         file belongs to) in the WARC itself, so the index can be rebuilt from the WARCs alone.
         """
-        response, request = self._build_pair(fetch)
-        records = [
-            (self._serialize(response), _content_type(fetch.response_headers)),
-            (self._serialize(request), "application/http"),
+        response, request = self._build_pair(fetch, revisit)
+        level = 6 if revisit else _level_for(_content_type(fetch.response_headers))
+        members = [
+            _gzip_member(self._serialize(response), level),
+            _gzip_member(self._serialize(request), 6),
         ]
         if about:
-            records.append(
-                (self._serialize(self._metadata(response, about)), "application/warc-fields")
-            )
+            members.append(_gzip_member(self._serialize(self._metadata(response, about)), 6))
         with self._lock:
             if self._file is None or self._file.tell() >= self.max_size:
                 if self._file is not None:
                     self._file.close()
                 self._open_next()
-            location = self._write_raw(*records[0])
-            for record_bytes, ctype in records[1:]:
-                self._write_raw(record_bytes, ctype)
-        return location
+            location = self._write_members(members)
+        headers = response.rec_headers
+        return Written(
+            location,
+            headers.get_header("WARC-Date"),
+            headers.get_header("WARC-Payload-Digest"),
+            revisit is not None,
+        )
 
     def _metadata(self, response: ArcWarcRecord, about: dict[str, str]) -> ArcWarcRecord:
         body = "".join(f"{k}: {v}\r\n" for k, v in about.items() if v).encode()
@@ -200,7 +256,9 @@ class WarcFileWriter:
             },
         )
 
-    def _build_pair(self, fetch: Fetch) -> tuple[ArcWarcRecord, ArcWarcRecord]:
+    def _build_pair(
+        self, fetch: Fetch, revisit: Revisit | None = None
+    ) -> tuple[ArcWarcRecord, ArcWarcRecord]:
         url = safe_url_string(fetch.url)  # WARC-Target-URI and request line must be ASCII
         date = _warc_date(fetch.date or dt.datetime.now(dt.UTC))
         warc_headers = {"WARC-Date": date}
@@ -211,14 +269,28 @@ class WarcFileWriter:
             _archivable_headers(fetch.response_headers),
             protocol=fetch.protocol,
         )
-        response = self._builder.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(fetch.body),
-            length=len(fetch.body),
-            http_headers=http_headers,
-            warc_headers_dict=dict(warc_headers),
-        )
+        if revisit is not None:
+            response = self._builder.create_revisit_record(
+                url,
+                revisit.digest,
+                safe_url_string(revisit.refers_to_uri),
+                revisit.refers_to_date,
+                http_headers=http_headers,
+                warc_headers_dict=dict(warc_headers),
+            )
+            response.rec_headers.replace_header("WARC-Profile", revisit.profile)
+        else:
+            response = self._builder.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(fetch.body),
+                length=len(fetch.body),
+                http_headers=http_headers,
+                warc_headers_dict={
+                    **warc_headers,
+                    "WARC-Payload-Digest": payload_digest(fetch.body),
+                },
+            )
         request_line = f"{fetch.method} {_request_target(url)} {fetch.protocol}"
         request = self._builder.create_warc_record(
             url,
@@ -279,6 +351,15 @@ class StoredRecord:
     http_headers: StatusAndHeaders | None
     payload: bytes
     location: RecordLocation
+
+
+def read_payload(directory: Path, location: RecordLocation) -> tuple[bytes, str]:
+    """The body (content-decoded) and Content-Type of an archived response."""
+    with open(Path(directory) / location.filename, "rb") as stream:
+        stream.seek(location.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
+        return record.content_stream().read(), ctype or ""
 
 
 def iter_records(path: Path) -> Iterator[StoredRecord]:

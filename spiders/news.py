@@ -24,9 +24,19 @@ from archiver.items import ArticleItem, MediaItem
 from archiver.pages import NotAPage, article_item, page_text
 from archiver.site import Site, slug_for_url
 from archiver.urls import canonical_url
+from archiver.warc import read_payload
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
+
+
+#: Report names for the exceptions a request can end with.
+ERROR_KINDS = {
+    "IgnoreRequest": "robots_or_ignored",
+    "CancelledError": "too_large",  # DOWNLOAD_MAXSIZE cancels the transfer
+    "ResponseNeverReceived": "connection_lost",
+    "TCPTimedOutError": "TimeoutError",
+}
 
 
 def _now() -> str:
@@ -60,28 +70,61 @@ class NewsSpider(scrapy.Spider):
         self.since = since or None
         self.full = str(full).lower() in ("1", "true", "yes")
         self.scheduled_articles = 0
-        self.known: set[str] = set()
+        self.cut_short = False  # --max-articles stopped the walk: not a complete pass
+        self.known: dict[str, str] = {}  # indexed article URL -> last seen
+        self.known_media: set[str] = set()
+        self.walked_before = False
+        self.recheck_before = ""  # known articles last seen before this are fetched again
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        days = crawler.settings.getfloat("ARCHIVER_RECHECK_DAYS")
+        if days > 0:
+            when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+            spider.recheck_before = when.isoformat(timespec="seconds")
+        return spider
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if not self.full:
-            self.known = self._known_urls()
+        self._load_archive_state()
         for listing in self.listings:
-            yield scrapy.Request(
-                listing,
-                callback=self.parse_listing,
-                errback=self.failed,
-                cb_kwargs={"listing": listing},
-                dont_filter=True,
-                meta={"archiver_role": "listing"},
-            )
+            yield self._listing_request(listing, listing, dont_filter=True)
 
-    def _known_urls(self) -> set[str]:
+    def _load_archive_state(self) -> None:
+        """What this archive already holds for the site: indexed articles and media, and
+        whether an earlier run walked the whole listing (only then may a run stop early)."""
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
         if not path.exists():
-            return set()
+            return
         with Index(path) as index:
-            return index.known_article_urls(self.slug)
+            self.known = index.known_articles(self.slug)
+            self.known_media = index.known_media(self.slug)
+            self.walked_before = index.walked(self.slug) is not None
+
+    def closed(self, reason: str) -> None:
+        """A run that went through the whole listing (not killed, not cut short by
+        --max-articles) lets later runs stop at the first page with nothing new."""
+        if reason == "finished" and not self.cut_short:
+            path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
+            with Index(path) as index:
+                index.mark_walked(self.slug, _now())
+
+    def _due(self, url: str) -> bool:
+        """Whether an article must be fetched: new, or known but --full / due for a recheck."""
+        if url not in self.known:
+            return True
+        return self.full or (bool(self.recheck_before) and self.known[url] < self.recheck_before)
+
+    def _listing_request(self, url: str, listing: str, dont_filter: bool = False) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.failed,
+            cb_kwargs={"listing": listing},
+            dont_filter=dont_filter,
+            meta={"archiver_role": "listing"},
+        )
 
     # -- listing pages ---------------------------------------------------------------------------
     def parse_listing(self, response: Response, listing: str) -> Iterator[scrapy.Request]:
@@ -89,11 +132,13 @@ class NewsSpider(scrapy.Spider):
         if html is None:
             return
         links = article_links(html, response.url, listing)
+        due = [u for u in links if self._due(u)]
         new = [u for u in links if u not in self.known]
         self.crawler.stats.inc_value("archiver/listing_pages")
-        self.crawler.stats.inc_value("archiver/articles_known", len(links) - len(new))
-        for url in new:
+        self.crawler.stats.inc_value("archiver/articles_known", len(links) - len(due))
+        for url in due:
             if self.max_articles is not None and self.scheduled_articles >= self.max_articles:
+                self.cut_short = True
                 return
             self.scheduled_articles += 1
             yield scrapy.Request(
@@ -102,19 +147,11 @@ class NewsSpider(scrapy.Spider):
                 errback=self.failed,
                 meta={"archiver_role": "article"},
             )
-        if links and not new:
-            logger.info(
-                "%s: every article on %s is archived already; stopping", self.slug, response.url
-            )
+        if links and not new and self.walked_before and not self.full:
+            logger.info("%s: nothing new on %s; stopping", self.slug, response.url)
             return
         for url in pagination_links(html, response.url, listing):
-            yield scrapy.Request(
-                url,
-                callback=self.parse_listing,
-                errback=self.failed,
-                cb_kwargs={"listing": listing},
-                meta={"archiver_role": "listing"},
-            )
+            yield self._listing_request(url, listing)
 
     # -- articles ---------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
@@ -131,6 +168,9 @@ class NewsSpider(scrapy.Spider):
         yield item
         for kind, urls in (("image", item.images), ("attachment", item.attachments)):
             for url in urls:
+                if url in self.known_media and not self.full:
+                    continue  # archived with an earlier article (same URL): not again
+                self.known_media.add(url)
                 yield scrapy.Request(
                     url,
                     callback=self.parse_media,
@@ -144,15 +184,15 @@ class NewsSpider(scrapy.Spider):
         if response.status >= 400:
             self._count_error(f"http_{response.status}", response.url)
             return
-        mime = (response.headers.get("Content-Type") or b"").decode("latin-1").split(";")[0].strip()
+        body, ctype = self._body(response)
         yield MediaItem(
             url=canonical_url(response.url),
             article_url=article_url,
             site=self.slug,
             kind=kind,
-            mime=mime,
-            size=len(response.body),
-            sha1=hashlib.sha1(response.body).hexdigest(),
+            mime=ctype.split(";")[0].strip(),
+            size=len(body),
+            sha1=hashlib.sha1(body).hexdigest(),
             status=response.status,
             fetched_at=_now(),
             warc=response.meta.get("warc"),
@@ -164,12 +204,22 @@ class NewsSpider(scrapy.Spider):
         if response.status >= 400:
             self._count_error(f"http_{response.status}", response.url)
             return None
-        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        body, ctype = self._body(response)
         try:
-            return page_text(response.body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
+            return page_text(body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
         except NotAPage as reason:
             self._skip(response, str(reason))
             return None
+
+    def _body(self, response: Response) -> tuple[bytes, str]:
+        """The body and content type; for a ``304 Not Modified`` those of the archived copy
+        (the capture the conditional GET was made from), so a page that did not change is
+        handled exactly as when it was first fetched."""
+        ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
+        if response.status != 304 or not response.meta.get("warc"):
+            return response.body, ctype
+        archive = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "warc"
+        return read_payload(archive, response.meta["warc"])
 
     def _skip(self, response: Response, reason: str) -> None:
         logger.info("%s: skipped %s: %s", self.slug, response.url, reason)
@@ -183,6 +233,7 @@ class NewsSpider(scrapy.Spider):
         """Errback: a request that got no response at all (DNS, refused, timeout, robots)."""
         kind = failure.type.__name__ if failure.type else "error"
         request = getattr(failure, "request", None)
-        if kind == "IgnoreRequest":
-            kind = "robots_or_ignored"
+        kind = ERROR_KINDS.get(kind, kind)
+        if "maxsize" in str(failure.value).lower() or "max size" in str(failure.value).lower():
+            kind = "too_large"
         self._count_error(kind, request.url if request else "?")

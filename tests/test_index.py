@@ -143,7 +143,7 @@ def test_snippet_marks_matches_and_never_starts_inside_a_thai_cluster() -> None:
 
 
 def test_segmented_query_is_sent_as_phrases() -> None:
-    expr = q.segmented_match(q.parse("เครือข่ายทางสังคม"))
+    expr = q.word_match(q.parse("เครือข่ายทางสังคม"))
     assert expr.startswith('("') and " AND " not in expr
 
 

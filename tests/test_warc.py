@@ -37,7 +37,7 @@ def test_response_keeps_compressed_body_under_its_content_encoding(tmp_path: Pat
     html = "<html><body>ข่าวประชาสัมพันธ์</body></html>".encode()
     raw = gzip.compress(html)
     writer = WarcFileWriter(tmp_path, "site")
-    location = writer.write_fetch(_fetch(body=raw, extra=[("Content-Encoding", "gzip")]))
+    location = writer.write_fetch(_fetch(body=raw, extra=[("Content-Encoding", "gzip")])).location
     writer.close()
     record = read_record(tmp_path / location.filename, location.offset)
     assert record.rec_type == "response"
@@ -65,7 +65,7 @@ def test_file_holds_warcinfo_response_request_metadata_linked(tmp_path: Path) ->
 
 def test_every_record_is_its_own_gzip_member_and_digests_verify(tmp_path: Path) -> None:
     writer = WarcFileWriter(tmp_path, "site")
-    locations = [writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.html")) for n in range(3)]
+    locations = [writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.html")).location for n in range(3)]
     writer.close()
     path = tmp_path / locations[0].filename
     data = path.read_bytes()
@@ -83,7 +83,7 @@ def test_images_are_stored_uncompressed_inside_gzip(tmp_path: Path) -> None:
     """Level 0 for payloads that do not compress: the member is bigger than the JPEG."""
     jpeg = bytes(range(256)) * 40
     writer = WarcFileWriter(tmp_path, "site")
-    loc = writer.write_fetch(_fetch("http://127.0.0.1/a.jpg", jpeg, "image/jpeg"))
+    loc = writer.write_fetch(_fetch("http://127.0.0.1/a.jpg", jpeg, "image/jpeg")).location
     writer.close()
     assert loc.length > len(jpeg)
 

@@ -13,12 +13,23 @@ the answer is a small HTML 404. A route value may also be a callable ``(handler)
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote_to_bytes
 
 __all__ = ["Page", "Route", "SiteServer", "route_key"]
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server got it: when (monotonic seconds), method, target, headers."""
+
+    at: float
+    method: str
+    target: str
+    headers: dict[str, str]
 
 
 @dataclass
@@ -67,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
-        self.server.record(self.command, self.path)
+        self.server.record(self.command, self.path, dict(self.headers.items()))
         page = self._page()
         self.send_response(page.status)
         names = set()
@@ -99,16 +110,22 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(
-        self, routes: Mapping[str, Route], log: list[tuple[str, str]], port: int = 0
+        self,
+        routes: Mapping[str, Route],
+        log: list[tuple[str, str]],
+        received: list[Received],
+        port: int = 0,
     ) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.routes = routes
         self._log = log
+        self.received = received
         self._lock = threading.Lock()
 
-    def record(self, method: str, target: str) -> None:
+    def record(self, method: str, target: str, headers: dict[str, str]) -> None:
         with self._lock:
             self._log.append((method, target))
+            self.received.append(Received(time.monotonic(), method, target, headers))
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client hanging up mid-response is not worth a traceback on stderr
@@ -124,6 +141,7 @@ class SiteServer:
         self.port = port
         self.base_url = ""
         self.log: list[tuple[str, str]] = []
+        self.received: list[Received] = []  # the same requests with time and headers
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -131,9 +149,9 @@ class SiteServer:
         if self._server is not None:
             return self
         try:
-            self._server = _Server(self.routes, self.log, self.port)
+            self._server = _Server(self.routes, self.log, self.received, self.port)
         except OSError:
-            self._server = _Server(self.routes, self.log, 0)
+            self._server = _Server(self.routes, self.log, self.received, 0)
         self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="SiteServer", daemon=True

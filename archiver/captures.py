@@ -1,0 +1,121 @@
+"""What the archive already holds for each URL: the last full capture, for revisits and
+conditional GETs.
+
+A recrawl asks the server with ``If-None-Match`` / ``If-Modified-Since`` from the last capture;
+a ``304 Not Modified``, or a ``200`` whose payload digest equals the last capture's, is written
+as a ``revisit`` record pointing at that capture instead of a second copy of the bytes. The
+table lives in ``index.db`` (``captures``) and is derived from the WARCs like everything there:
+``archiver reindex`` rebuilds it from the response records.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver.urls import canonical_url
+from archiver.warc import RecordLocation
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (url TEXT PRIMARY KEY, status INTEGER, digest TEXT,
+    warc_date TEXT, etag TEXT, last_modified TEXT, content_type TEXT, warc_filename TEXT,
+    warc_offset INTEGER, warc_length INTEGER);
+"""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The last full (non-revisit) capture of a URL."""
+
+    url: str
+    status: int
+    digest: str
+    warc_date: str
+    etag: str | None
+    last_modified: str | None
+    content_type: str
+    location: RecordLocation
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def capture_of(
+    url: str,
+    status: int,
+    headers: list[tuple[str, str]],
+    digest: str,
+    warc_date: str,
+    location: RecordLocation,
+) -> Capture:
+    return Capture(
+        canonical_url(url),
+        status,
+        digest,
+        warc_date,
+        _header(headers, "etag"),
+        _header(headers, "last-modified"),
+        _header(headers, "content-type") or "",
+        location,
+    )
+
+
+class CaptureLog:
+    """Reads and records captures in an archive's ``index.db``; one per crawler."""
+
+    _by_crawler: weakref.WeakKeyDictionary[Any, CaptureLog] = weakref.WeakKeyDictionary()
+
+    def __init__(self, index_path: Path) -> None:
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(index_path, timeout=30, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        with self.conn:
+            self.conn.executescript(SCHEMA)
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> CaptureLog:
+        """The crawler's log (the capture extension and the conditional-GET middleware share
+        it), opened on the archive its settings name."""
+        log = cls._by_crawler.get(crawler)
+        if log is None:
+            path = Path(crawler.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
+            log = cls._by_crawler[crawler] = cls(path)
+        return log
+
+    def get(self, url: str) -> Capture | None:
+        row = self.conn.execute(
+            "SELECT url, status, digest, warc_date, etag, last_modified, content_type, "
+            "warc_filename, warc_offset, warc_length FROM captures WHERE url = ?",
+            (canonical_url(url),),
+        ).fetchone()
+        if row is None:
+            return None
+        url, status, digest, date, etag, modified, ctype, *where = row
+        return Capture(url, status, digest, date, etag, modified, ctype, RecordLocation(*where))
+
+    def record(self, capture: Capture) -> None:
+        """Remember a full capture (committed at once: the WARC record is already on disk)."""
+        loc = capture.location
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    capture.url,
+                    capture.status,
+                    capture.digest,
+                    capture.warc_date,
+                    capture.etag,
+                    capture.last_modified,
+                    capture.content_type,
+                    loc.filename,
+                    loc.offset,
+                    loc.length,
+                ),
+            )
+
+    def close(self) -> None:
+        self.conn.close()

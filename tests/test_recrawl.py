@@ -1,0 +1,239 @@
+"""Scheduled crawls: faults a fragile server shows, incremental reruns, versions, the lock,
+and a crawl killed with SIGKILL (a real subprocess) that the next run completes."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.demo.server import SiteServer
+from archiver.lock import ArchiveLock
+from tests.conftest import ROOT, run_cli
+from tests.fault_site import FaultSite
+
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    "-s",
+    "DOWNLOAD_TIMEOUT=1",
+    "-s",
+    "RETRY_TIMES=2",
+    "-s",
+    "ARCHIVER_RETRY_BACKOFF=0.1",
+    "-s",
+    "ARCHIVER_RETRY_AFTER_MAX=5",
+    "-s",
+    "DOWNLOAD_MAXSIZE=100000",
+]
+
+
+def _records(archive: Path) -> list[tuple[str, str, str]]:
+    """(type, target URI, WARC-Profile) of every record, in file order."""
+    out = []
+    for path in sorted((archive / "warc").glob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                out.append(
+                    (
+                        record.rec_type,
+                        record.rec_headers.get_header("WARC-Target-URI"),
+                        record.rec_headers.get_header("WARC-Profile") or "",
+                    )
+                )
+    return out
+
+
+def _articles(archive: Path) -> dict[str, str]:
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        return dict(conn.execute("SELECT url, text FROM articles"))
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory: pytest.TempPathFactory):
+    """One site with every fault, crawled once (module-wide: the tests read what it left)."""
+    site = FaultSite()
+    archive = tmp_path_factory.mktemp("faults")
+    with SiteServer(site.routes()) as server:
+        result = run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=archive)
+        yield site, server, archive, result
+
+
+def _paths(server: SiteServer) -> list[str]:
+    return [r.target for r in server.received]
+
+
+def test_one_500_is_retried_and_the_page_archived(faulty) -> None:
+    site, server, archive, result = faulty
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert site.hits["/faults/flaky.html"] == 2
+    assert server.base_url + "/faults/flaky.html" in _articles(archive)
+
+
+def test_retry_after_is_honoured(faulty) -> None:
+    site, server, archive, _ = faulty
+    times = [r.at for r in server.received if r.target == "/faults/busy.html"]
+    assert len(times) == 2 and times[1] - times[0] >= 0.9  # Retry-After: 1
+    assert server.base_url + "/faults/busy.html" in _articles(archive)
+
+
+def test_retry_after_longer_than_the_limit_gives_up_at_once(faulty) -> None:
+    site, _, _, result = faulty
+    assert site.hits["/faults/closed.html"] == 1
+    assert "http_503 1" in result.stdout
+
+
+def test_timeouts_are_retried_a_bounded_number_of_times_and_reported(faulty) -> None:
+    site, _, archive, result = faulty
+    assert site.hits["/faults/slow.html"] == 3  # RETRY_TIMES=2: three attempts in all
+    assert "TimeoutError" in result.stdout
+    assert len([u for u in _articles(archive) if "/news/" in u]) == site.count  # the rest went on
+
+
+def test_redirect_is_indexed_once_under_its_target(faulty) -> None:
+    _, server, archive, _ = faulty
+    urls = _articles(archive)
+    assert server.base_url + "/news/3.html" in urls
+    assert not any("redirect" in u for u in urls)
+
+
+def test_redirect_loop_ends_with_an_error_not_a_hang(faulty) -> None:
+    site, _, _, result = faulty
+    assert site.hits["/faults/loop-a.html"] <= 6
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_robots_disallowed_path_is_never_requested(faulty) -> None:
+    _, server, _, _ = faulty
+    assert "/robots.txt" in _paths(server)
+    assert not any(p.startswith("/private/") for p in _paths(server))
+
+
+def test_page_over_the_size_limit_is_skipped_with_a_reason(faulty) -> None:
+    _, server, archive, result = faulty
+    assert server.base_url + "/faults/huge.html" not in _articles(archive)
+    assert "too_large" in result.stdout
+
+
+def test_unchanged_rerun_fetches_no_article_and_adds_only_revisits(tmp_path: Path) -> None:
+    site = FaultSite(articles=12, faults=False)
+    with SiteServer(site.routes()) as server:
+        first = run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=tmp_path)
+        before = _records(tmp_path)
+        seen = len(server.received)
+        second = run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=tmp_path)
+        rerun = server.received[seen:]
+    assert first.returncode == second.returncode == 0
+    assert not [r.target for r in rerun if r.target.startswith(("/news/0", "/news/1", "/images"))]
+    listing = [r for r in rerun if r.target == "/news/"]
+    assert listing and listing[0].headers.get("If-None-Match")  # a conditional GET
+    added = _records(tmp_path)[len(before) :]
+    assert {t for t, _, _ in added} == {"warcinfo", "revisit", "request", "metadata"}
+    profiles = {p.rsplit("/", 1)[1] for t, _, p in added if t == "revisit"}
+    assert "server-not-modified" in profiles
+    assert "0 new" in second.stdout
+
+
+def test_changed_article_keeps_every_version_and_search_sees_the_newest(tmp_path: Path) -> None:
+    site = FaultSite(articles=6, faults=False)
+    with SiteServer(site.routes()) as server:
+        run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=tmp_path)
+        site.edits[2] = "ฉบับแก้ไข ประกาศผลการประกวดโครงการอนุรักษ์พลังงานประจำปี " * 8
+        result = run_cli(
+            "crawl", "--url", server.base_url + "/news/", "--full", *FAST, archive=tmp_path
+        )
+        url = server.base_url + "/news/2.html"
+    assert result.returncode == 0 and "1 changed" in result.stdout
+    assert "ฉบับแก้ไข" in _articles(tmp_path)[url]
+    versions = run_cli("show", url, "--versions", archive=tmp_path)
+    assert versions.returncode == 0 and len(versions.stdout.strip().splitlines()) == 2
+    hits = json.loads(run_cli("search", "อนุรักษ์พลังงาน", "--json", archive=tmp_path).stdout)
+    assert [h["url"] for h in hits] == [url]
+    kinds = [(t, p) for t, u, p in _records(tmp_path) if u == url and t in ("response", "revisit")]
+    assert [t for t, _ in kinds] == ["response", "response"]  # the changed page, stored again
+
+
+def test_second_run_waits_for_the_lock_holder(tmp_path: Path) -> None:
+    with ArchiveLock(tmp_path, "test"):
+        result = run_cli("crawl", "--url", "http://127.0.0.1:9/news/", archive=tmp_path)
+    assert result.returncode == 75
+    assert "in use" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "warc").exists()
+
+
+def test_crawl_delay_from_robots_spaces_requests(tmp_path: Path) -> None:
+    site = FaultSite(articles=3, faults=False, crawl_delay=1)
+    with SiteServer(site.routes()) as server:
+        result = run_cli(
+            "crawl",
+            "--url",
+            server.base_url + "/news/",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            archive=tmp_path,
+        )
+        times = [r.at for r in server.received if r.target != "/robots.txt"]
+    assert result.returncode == 0
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.45  # Crawl-delay 1 s, with Scrapy's 0.5-1.5x jitter
+
+
+def _crawl_process(archive: Path, url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable,
+        "-m",
+        "archiver",
+        "crawl",
+        "--url",
+        url,
+        "--archive",
+        str(archive),
+        *FAST,
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_9_mid_crawl_leaves_a_valid_archive_that_the_next_run_completes(
+    tmp_path: Path, seed: int
+) -> None:
+    site = FaultSite(articles=40, per_page=10, faults=False, article_delay=0.03)
+    with SiteServer(site.routes()) as server:
+        url = server.base_url + "/news/"
+        process = _crawl_process(tmp_path, url)
+        time.sleep(random.Random(seed).uniform(0.8, 2.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        check = run_cli("check", archive=tmp_path)
+        assert check.returncode == 0, check.stdout + check.stderr
+        resumed = run_cli("crawl", "--url", url, *FAST, archive=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    final = run_cli("check", archive=tmp_path)
+    assert final.returncode == 0, final.stdout + final.stderr
+    expected = {f"{server.base_url}/news/{n}.html" for n in range(site.count)}
+    assert set(_articles(tmp_path)) == expected
+    responses = [u for t, u, _ in _records(tmp_path) if t == "response"]
+    assert all(responses.count(u) == 1 for u in expected)  # nothing stored twice
