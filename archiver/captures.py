@@ -69,12 +69,19 @@ class CaptureLog:
 
     _by_crawler: weakref.WeakKeyDictionary[Any, CaptureLog] = weakref.WeakKeyDictionary()
 
-    def __init__(self, index_path: Path) -> None:
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(index_path, timeout=30, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
         with self.conn:
             self.conn.executescript(SCHEMA)
+
+    @classmethod
+    def open(cls, index_path: Path) -> CaptureLog:
+        """A log on its own connection to ``index_path`` (WAL, like the index)."""
+        index_path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(index_path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
+        return cls(conn)
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> CaptureLog:
@@ -83,7 +90,7 @@ class CaptureLog:
         log = cls._by_crawler.get(crawler)
         if log is None:
             path = Path(crawler.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
-            log = cls._by_crawler[crawler] = cls(path)
+            log = cls._by_crawler[crawler] = cls.open(path)
         return log
 
     def get(self, url: str) -> Capture | None:

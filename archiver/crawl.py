@@ -184,6 +184,7 @@ def _report(
             "skipped": stats.get("archiver/skipped", 0),
             "known": stats.get("archiver/articles_known", 0),
             "revisits": stats.get("archiver/revisits", 0),
+            "downloaded": stats.get("archiver/bytes_fetched", 0),
             "errors": site_errors,
             "bytes": stats.get("archiver/warc_bytes", 0),
             "failed": stats.get("downloader/response_count", 0) == 0,
@@ -198,6 +199,7 @@ def _report(
             "skipped",
             "known",
             "revisits",
+            "downloaded",
             "bytes",
             "responses",
         )

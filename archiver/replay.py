@@ -16,6 +16,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import settings
+from archiver.captures import CaptureLog, capture_of
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
@@ -52,6 +53,7 @@ def reindex(archive: Path) -> ReplayReport:
         Index(Path(archive) / "index.db", rebuilding=True) as index,
     ):
         index.reset()
+        captures = CaptureLog(index.conn)
         for path in warc_files(Path(archive) / "warc"):
             report.files += 1
             responses: dict[str, StoredRecord] = {}
@@ -60,6 +62,7 @@ def reindex(archive: Path) -> ReplayReport:
                 record_id = record.warc_headers.get_header("WARC-Record-ID")
                 if record.rec_type == "response":
                     responses = {record_id: record}  # its metadata follows within 2 records
+                    _replay_capture(captures, record)
                 elif record.rec_type == "metadata":
                     target = responses.pop(
                         record.warc_headers.get_header("WARC-Concurrent-To") or "", None
@@ -67,6 +70,24 @@ def reindex(archive: Path) -> ReplayReport:
                     if target is not None:
                         _replay_one(index, target, _fields(record.payload), report)
     return report
+
+
+def _replay_capture(captures: CaptureLog, record: StoredRecord) -> None:
+    """A full 2xx response is the capture later revisits refer to (and conditional GETs use)."""
+    headers = record.http_headers
+    status = int(headers.get_statuscode() or 0) if headers else 0
+    if headers is None or not 200 <= status < 300:
+        return
+    captures.record(
+        capture_of(
+            record.url,
+            status,
+            list(headers.headers),
+            record.warc_headers.get_header("WARC-Payload-Digest") or "",
+            record.warc_headers.get_header("WARC-Date") or "",
+            record.location,
+        )
+    )
 
 
 def _replay_one(
@@ -155,7 +176,8 @@ def check_index(archive: Path) -> list[str]:
     with Index(index_path) as index:
         rows = index.conn.execute(
             "SELECT url, warc_filename, warc_offset FROM articles UNION ALL "
-            "SELECT url, warc_filename, warc_offset FROM media"
+            "SELECT url, warc_filename, warc_offset FROM media UNION ALL "
+            "SELECT url, warc_filename, warc_offset FROM captures"
         ).fetchall()
     for url, filename, offset in rows:
         path = Path(archive) / "warc" / (filename or "")

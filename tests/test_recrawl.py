@@ -237,3 +237,23 @@ def test_kill_9_mid_crawl_leaves_a_valid_archive_that_the_next_run_completes(
     assert set(_articles(tmp_path)) == expected
     responses = [u for t, u, _ in _records(tmp_path) if t == "response"]
     assert all(responses.count(u) == 1 for u in expected)  # nothing stored twice
+
+
+def test_reindex_repairs_a_lost_index_and_recrawls_stay_revisits(tmp_path: Path) -> None:
+    site = FaultSite(articles=8, faults=False)
+    with SiteServer(site.routes()) as server:
+        run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=tmp_path)
+        articles = _articles(tmp_path)
+        for path in tmp_path.glob("index.db*"):
+            path.unlink()  # the index is lost; the WARCs are the source of truth
+        rebuilt = run_cli("reindex", archive=tmp_path)
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert _articles(tmp_path) == articles
+        before = len(_records(tmp_path))
+        again = run_cli(
+            "crawl", "--url", server.base_url + "/news/", "--full", *FAST, archive=tmp_path
+        )
+    assert again.returncode == 0 and "8 unchanged" in again.stdout
+    added = _records(tmp_path)[before:]
+    assert "response" not in {t for t, _, _ in added}  # conditional GETs from the captures
+    assert run_cli("check", archive=tmp_path).returncode == 0

@@ -1,0 +1,140 @@
+"""Kill -9 loop: a crawl killed at a random moment, then resumed, N times over.
+
+    .venv/bin/python bench/crash_loop.py --runs 20
+
+Each run: a fresh archive; `archiver crawl` of a 60-article site (tests/fault_site.py, 30 ms
+per article page) as a real subprocess, SIGKILLed after a random 0.3-4.0 s (from start-up to
+near the end); `archiver check` must pass on what it left; a second crawl must complete the
+archive; then every article must be indexed, `check` must pass, and no article may be stored
+twice (one full response each, the rest revisits). Prints one line a run and the count of runs
+that held.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from archiver.demo.server import SiteServer  # noqa: E402
+from tests.fault_site import FaultSite  # noqa: E402
+
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=ENV,
+        timeout=600,
+    )
+
+
+def one_run(seed: int) -> tuple[bool, str]:
+    site = FaultSite(articles=60, per_page=10, faults=False, article_delay=0.03)
+    kill_at = random.Random(seed).uniform(0.3, 4.0)
+    with tempfile.TemporaryDirectory() as tmp, SiteServer(site.routes()) as server:
+        archive, url = Path(tmp) / "archive", server.base_url + "/news/"
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "archiver",
+                "crawl",
+                "--url",
+                url,
+                "--archive",
+                str(archive),
+                *FAST,
+            ],
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(kill_at)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        indexed_at_kill = _count(archive)
+        if (check := cli("check", "--archive", str(archive))).returncode != 0:
+            return False, f"check after kill at {kill_at:.2f} s: {check.stderr.strip()}"
+        if (resume := cli("crawl", "--url", url, "--archive", str(archive), *FAST)).returncode:
+            return False, f"resume failed: {resume.stdout.strip()}"
+        if (check := cli("check", "--archive", str(archive))).returncode != 0:
+            return False, f"check after resume: {check.stderr.strip()}"
+        expected = {f"{server.base_url}/news/{n}.html" for n in range(site.count)}
+        urls = _urls(archive)
+        responses = _responses(archive)
+        twice = [u for u in expected if responses.count(u) != 1]
+        if urls != expected or twice:
+            return False, f"missing {len(expected - urls)}, stored twice {len(twice)}"
+        return True, f"killed at {kill_at:.2f} s with {indexed_at_kill} indexed; resumed to 60"
+
+
+def _count(archive: Path) -> int:
+    """Articles indexed when the crawl was killed (0 if it died before creating the index)."""
+    try:
+        return len(_urls(archive)) if (archive / "index.db").exists() else 0
+    except sqlite3.OperationalError:
+        return 0
+
+
+def _urls(archive: Path) -> set[str]:
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        return {u for (u,) in conn.execute("SELECT url FROM articles")}
+    finally:
+        conn.close()
+
+
+def _responses(archive: Path) -> list[str]:
+    out = []
+    for path in (archive / "warc").glob("*.warc.gz"):
+        with open(path, "rb") as stream:
+            out += [
+                r.rec_headers.get_header("WARC-Target-URI")
+                for r in ArchiveIterator(stream)
+                if r.rec_type == "response"
+            ]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    held = 0
+    for n in range(args.runs):
+        ok, what = one_run(args.seed * 1000 + n)
+        held += ok
+        print(f"run {n + 1:2d}: {'ok  ' if ok else 'FAIL'} {what}", flush=True)
+    print(f"{held} of {args.runs} runs held")
+    sys.exit(0 if held == args.runs else 1)
+
+
+if __name__ == "__main__":
+    main()
