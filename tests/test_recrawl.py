@@ -257,3 +257,38 @@ def test_reindex_repairs_a_lost_index_and_recrawls_stay_revisits(tmp_path: Path)
     added = _records(tmp_path)[before:]
     assert "response" not in {t for t, _, _ in added}  # conditional GETs from the captures
     assert run_cli("check", archive=tmp_path).returncode == 0
+
+
+def test_a_dead_site_does_not_stop_the_others_and_the_run_is_recorded(tmp_path: Path) -> None:
+    site = FaultSite(articles=4, faults=False)
+    with SiteServer(site.routes()) as server:
+        result = run_cli(
+            "crawl",
+            "--url",
+            "http://127.0.0.1:9/news/",
+            "--url",
+            server.base_url + "/news/",
+            *FAST,
+            archive=tmp_path,
+        )
+    assert result.returncode == 1  # one site could not be fetched at all
+    assert "FAILED" in result.stdout and "4 new" in result.stdout
+    assert len(_articles(tmp_path)) == 4
+    conn = sqlite3.connect(tmp_path / "index.db")
+    row = conn.execute(
+        "SELECT status, articles_new, revisits, errors, bytes, seconds FROM crawls"
+    ).fetchone()
+    conn.close()
+    status, new, revisits, errors, size, seconds = row
+    assert (status, new, revisits) == ("failed", 4, 0)
+    assert json.loads(errors) and size > 0 and seconds > 0
+
+
+def test_quiet_mode_prints_nothing_when_all_went_well(tmp_path: Path) -> None:
+    site = FaultSite(articles=3, faults=False)
+    with SiteServer(site.routes()) as server:
+        result = run_cli(
+            "crawl", "--url", server.base_url + "/news/", "-q", *FAST, archive=tmp_path
+        )
+    assert result.returncode == 0
+    assert result.stdout == "" and result.stderr == ""
