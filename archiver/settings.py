@@ -56,6 +56,8 @@ EXTENSIONS = {
     "archiver.capture.WarcCapture": 100,
     "archiver.politeness.CrawlDelay": 200,
 }
+#: Scrapy's downloader, fixed to keep CONCURRENT_REQUESTS_PER_DOMAIN with no delay.
+DOWNLOADER = "archiver.downloader.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "archiver.middlewares.BackoffRetryMiddleware": 550,

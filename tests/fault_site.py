@@ -43,6 +43,8 @@ class FaultSite:
         self.crawl_delay = crawl_delay
         self.edits: dict[int, str] = {}
         self.hits: Counter[str] = Counter()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most article requests the server was serving at once
         self._lock = threading.Lock()
 
     # -- content ---------------------------------------------------------------------------------
@@ -109,8 +111,13 @@ class FaultSite:
 
     def _article(self, handler: BaseHTTPRequestHandler) -> Page:
         self._count(handler)
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
         if self.article_delay:
             time.sleep(self.article_delay)
+        with self._lock:
+            self.in_flight -= 1
         n = int(handler.path.rsplit("/", 1)[1].split(".")[0])
         return self._conditional(handler, self.article_html(n), "text/html; charset=utf-8")
 
