@@ -310,3 +310,27 @@ def test_at_most_two_requests_at_once_per_host_by_default(tmp_path: Path) -> Non
         )
     assert result.returncode == 0
     assert site.max_in_flight == 2  # CONCURRENT_REQUESTS_PER_DOMAIN, reached and never passed
+
+
+def test_recheck_interval_refetches_known_articles_with_conditional_gets(tmp_path: Path) -> None:
+    site = FaultSite(articles=5, faults=False)
+    with SiteServer(site.routes()) as server:
+        run_cli("crawl", "--url", server.base_url + "/news/", *FAST, archive=tmp_path)
+        seen = len(server.received)
+        time.sleep(1.1)  # last_seen has one-second resolution
+        again = run_cli(
+            "crawl",
+            "--url",
+            server.base_url + "/news/",
+            *FAST,
+            "-s",
+            "ARCHIVER_RECHECK_DAYS=0.00001",
+            archive=tmp_path,
+        )
+        rerun = [
+            r
+            for r in server.received[seen:]
+            if r.target.startswith("/news/") and r.target.endswith(".html")
+        ]
+    assert again.returncode == 0 and "5 unchanged" in again.stdout
+    assert len(rerun) == 5 and all(r.headers.get("If-None-Match") for r in rerun)

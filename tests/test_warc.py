@@ -65,7 +65,9 @@ def test_file_holds_warcinfo_response_request_metadata_linked(tmp_path: Path) ->
 
 def test_every_record_is_its_own_gzip_member_and_digests_verify(tmp_path: Path) -> None:
     writer = WarcFileWriter(tmp_path, "site")
-    locations = [writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.html")).location for n in range(3)]
+    locations = [
+        writer.write_fetch(_fetch(f"http://127.0.0.1/{n}.html")).location for n in range(3)
+    ]
     writer.close()
     path = tmp_path / locations[0].filename
     data = path.read_bytes()
