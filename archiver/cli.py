@@ -196,6 +196,13 @@ def crawl(
 @with_options(date_options)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--sort",
+    type=click.Choice(["rank", "date"]),
+    default="rank",
+    show_default=True,
+    help="Best match first, or newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON array of hits.")
 @friendly
 def search(
@@ -206,11 +213,13 @@ def search(
     site: str | None,
     limit: int,
     offset: int,
+    sort: str,
     as_json: bool,
 ) -> None:
-    """Full-text search; Thai needs no spaces. "phrase", OR and -word work.
+    """Full-text search; Thai needs no spaces. All words must match; "phrase", OR, -word and
+    site:SLUG work; --since/--until take dates or years, Buddhist era too (2564).
 
-    Example: archiver search 'คุณธรรม -โควิด' --since 2021-01-01
+    Example: archiver search 'คุณธรรม -โควิด site:moralcenter' --since 2564
     """
     from archiver.index import open_existing
     from archiver.views import format_hits
@@ -219,7 +228,14 @@ def search(
     mark = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
     with open_existing(archive) as index:
         total, hits = index.search(
-            query, site=site, since=since, until=until, limit=limit, offset=offset, mark=mark
+            query,
+            site=site,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+            mark=mark,
+            sort=sort,
         )
     if as_json:
         click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))

@@ -10,6 +10,7 @@ finds what segmentation misses.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import sqlite3
@@ -193,7 +194,7 @@ class Index:
         status of each article."""
         pool = self._pool_()
         pending: tuple[list[ArticleItem], list[int], Any] | None = None
-        for chunk in [*fulltext.batched(items, batch), []]:
+        for chunk in itertools.chain(fulltext.batched(items, batch), [[]]):
             submitted = None
             if chunk:
                 todo = self._needing_segmentation(chunk)

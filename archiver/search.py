@@ -1,19 +1,22 @@
 """Full-text search over the index: the FTS5 tables, keeping them in step, ranked queries.
 
-Thai is written without spaces, so the text is segmented into words in Python
-(``archiver.thai``) and the words go into ``articles_fts``, whose unicode61 tokenizer keeps Thai
-vowel and tone marks inside words. It is contentless (the words are indexed, not stored: the
-text lives once, in ``articles``). ``articles_tri`` (trigrams, ``detail=none``, over the view
-``articles_tri_src``: title and text with Thai digits made ASCII) finds what segmentation misses
-(``อยุธยา`` inside ``พระนครศรีอยุธยา``) through ``LIKE``, which SQLite re-checks against the
-text, so a substring hit always contains the query. Both are plain FTS5 tables that sqlite3,
-sqlite-utils and Datasette read.
+Thai is written without spaces, so the text is segmented into words in Python (the tokens of
+``archiver.thai.segment``) and the words go into ``articles_fts``, whose unicode61 tokenizer
+keeps Thai vowel and tone marks inside words. It is contentless: words are indexed, not stored
+(the text lives once, in ``articles``). ``articles_tri`` (trigrams, ``detail=none``, over the
+view ``articles_tri_src`` = title and text) finds what segmentation misses (``อยุธยา`` inside
+``พระนครศรีอยุธยา``): its MATCH on the query's trigrams gives candidates and ``LIKE`` on the
+article checks them, so a substring hit always contains the query. Queries of 1-2 characters
+have no trigram and are answered by the word index alone. Both are plain FTS5 tables that
+sqlite3, sqlite-utils and Datasette read.
 
 Ranking at a million articles (FACTS.md: bm25 over every match takes seconds): word matches
-come first, ranked by bm25 (title weighted above text, then the newer date) over a bounded set
-of candidates, namely the ``RANK_CANDIDATES`` newest rows (by rowid) matching anywhere plus
-as many matching in the title; word matches beyond those follow newest row first; then the
-substring-only matches, newest row first. Total counts are exact up to ``COUNT_CAP``.
+come first, ranked by bm25 (title weighted above text, the newer date on a tie) over the
+``RANK_CANDIDATES`` newest matching rows; word matches beyond those follow, newest row first;
+then the substring-only matches, newest row first (listed only while word matches number under
+``COUNT_CAP``). Counts are exact up to ``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower
+bound (``Total.at_least``); substring-only matches are counted only once the word matches run
+out on the page asked for (before that the count is the word matches' "at least").
 """
 
 from __future__ import annotations
@@ -41,29 +44,28 @@ SEARCH_SCHEMA = 2
 WORD_TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 #: bm25 weights of (title, text): a word in the headline says more than one in the body.
 TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
-#: Word matches scored with bm25 (newest rows first, and again as many title matches).
-RANK_CANDIDATES = 300
+#: Word matches scored with bm25: the newest rows (bm25 costs about 9 us a row; a title-only
+#: query costs a scan of every match's positions, so it is not run).
+RANK_CANDIDATES = 100
 #: Counts are exact below this; above it the CLI says "more than".
 COUNT_CAP = 1000
+#: ``--sort date`` sorts up to this many word matches; with more, it walks the date index.
+DATE_SORT_CAP = 20_000
 #: Counting substring-only matches stops after this long (then the count is a lower bound).
-COUNT_BUDGET_S = 0.02
-#: Thai digits to ASCII in SQL (the same mapping as ``thai.normalize_digits``).
-_THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+COUNT_BUDGET_S = 0.005
 
 
-def _ascii_digits_sql(expr: str) -> str:
-    for n, digit in enumerate(_THAI_DIGITS):
-        expr = f"replace({expr}, '{digit}', '{n}')"
-    return expr
-
-
-_BODY_SQL = _ascii_digits_sql("coalesce(title, '') || char(10) || text")
-#: The same body computed from an ``articles a`` row (to re-check a pattern on one row).
-_BODY_A = _ascii_digits_sql("coalesce(a.title, '') || char(10) || a.text")
+_BODY_SQL = "coalesce(title, '') || char(10) || text"
+#: The same body computed from an ``articles a`` row (to check a pattern on one row).
+_BODY_A = "(coalesce(a.title, '') || char(10) || a.text)"
+_LIKE = f"{_BODY_A} LIKE ? ESCAPE '\\'"
+#: Matches drive the joins (CROSS JOIN keeps that order); filters read the small index.
+_ARTICLES = "articles a INDEXED BY articles_search_filter"
 
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, content='',
     tokenize="{WORD_TOKENIZER}");
+CREATE INDEX IF NOT EXISTS articles_search_filter ON articles (id, site, published);
 CREATE VIEW IF NOT EXISTS articles_tri_src AS SELECT id, {_BODY_SQL} AS body FROM articles;
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_tri USING fts5(body, content='articles_tri_src',
     content_rowid='id', tokenize='trigram', detail='none');
@@ -107,26 +109,25 @@ def prepare(title: str | None, text: str) -> Prepared:
     return Prepared(
         index_words(title or ""),
         index_words(text),
-        _ascii_digits(f"{title or ''}\n{text}"),
+        f"{title or ''}\n{text}",
     )
 
 
-def _ascii_digits(s: str) -> str:
-    """``thai.normalize_digits``, faster on long text (ten C passes beat ``str.translate``)."""
-    for n, digit in enumerate(_THAI_DIGITS):
-        if digit in s:
-            s = s.replace(digit, str(n))
-    return s
+_ascii_digits = q.ascii_digits
 
 
 @lru_cache(maxsize=1)
 def _word_run() -> re.Pattern[str]:
     """Runs of the characters FTS5 ``unicode61 categories 'L* N* Co M*'`` keeps in a token."""
-    extra = "".join(
-        re.escape(chr(c))
-        for c in range(sys.maxunicode + 1)
-        if unicodedata.category(chr(c))[0] == "M" or unicodedata.category(chr(c)) == "Co"
-    )
+    ranges: list[list[int]] = []
+    for c in range(sys.maxunicode + 1):
+        category = unicodedata.category(chr(c))
+        if category[0] == "M" or category == "Co":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    extra = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
     return re.compile(f"(?:[^\\W_]|[{extra}])+")
 
 
@@ -157,7 +158,12 @@ def prepare_many(pairs: Sequence[tuple[str | None, str]], pool: Pool | None) -> 
     return pool.map(prepare_pair, pairs, chunksize=max(1, len(pairs) // 16))
 
 
+#: Page cache of an index connection, KiB: FTS5 merges its segments through it while writing.
+CACHE_KIB = 65536
+
+
 def create(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     conn.executescript(_SCHEMA)
 
 
@@ -195,91 +201,125 @@ def remove(conn: sqlite3.Connection, rowid: int, title: str | None, text: str) -
 
 # -- queries ---------------------------------------------------------------------------------
 class _Plan:
-    """The SQL of one query: word matches (tier A) and substring-only matches (tier B)."""
+    """The SQL of one query: word matches (tier A) and substring matches (tier B)."""
 
     def __init__(self, query: q.Query, where: str, params: list[Any]) -> None:
         self.query = query
         self.word = q.word_match(query)
-        self.title_word = q.word_match(query, column="title")
-        neg_params = q.negated_patterns(query)
-        neg_sql = " ".join(f"AND NOT ({_BODY_A} LIKE ?)" for _ in neg_params)
-        self.neg_sql, self.neg_params = neg_sql, neg_params
+        self.neg_params = [q.like(f) for f in q.negated_substrings(query)]
+        self.neg_sql = " ".join(f"AND NOT {_LIKE}" for _ in self.neg_params)
         self.a_sql = (
-            f"FROM articles_fts f JOIN articles a ON a.id = f.rowid "
-            f"WHERE articles_fts MATCH ? AND {where} {neg_sql}"
+            f"FROM articles_fts f CROSS JOIN {_ARTICLES} ON a.id = f.rowid "
+            f"WHERE articles_fts MATCH ? AND {where} {self.neg_sql}"
         )
-        self.a_params = [*params, *neg_params]
+        #: The same without reading ``articles`` when there is nothing to check there.
+        self.a_bare = (
+            "FROM articles_fts f WHERE articles_fts MATCH ?"
+            if where == "1" and not self.neg_params
+            else self.a_sql
+        )
+        self.a_params = [*params, *self.neg_params]
+        self.groups = q.substring_groups(query)
         self.b_sql: str | None = None
         self.b_params: list[Any] = []
-        groups = q.substring_patterns(query)
-        if groups is None:
+        if self.groups is None:
             return
-        likes, like_params = [], []
-        for group in groups:
-            if len(group) == 1:
-                likes.append("t.body LIKE ?")
-            else:  # OR: each side is its own indexed lookup
-                lookup = "SELECT rowid FROM articles_tri WHERE body LIKE ?"
-                likes.append("t.rowid IN (" + " UNION ".join([lookup] * len(group)) + ")")
-            like_params.extend(group)
+        checks = " AND ".join("(" + " OR ".join([_LIKE] * len(g)) + ")" for g in self.groups)
         word_negs = q.negated_words(query)
         self.b_sql = (
-            "FROM articles_tri t JOIN articles a ON a.id = t.rowid WHERE "
-            + " AND ".join(likes)
-            + f" AND {where} {neg_sql} AND NOT EXISTS (SELECT 1 FROM articles_fts w "
-            "WHERE articles_fts MATCH ? AND w.rowid = t.rowid)"
+            f"FROM articles_tri t CROSS JOIN {_ARTICLES} ON a.id = t.rowid "
+            f"WHERE articles_tri MATCH ? AND t.rowid NOT IN ({{exclude}}) AND {where} "
+            f"AND {checks} {self.neg_sql}"
             + "".join(
                 " AND NOT EXISTS (SELECT 1 FROM articles_fts w WHERE articles_fts MATCH ? "
                 "AND w.rowid = t.rowid)"
                 for _ in word_negs
             )
         )
-        self.b_params = [*like_params, *params, *neg_params, self.word, *word_negs]
+        self.b_params = [
+            q.trigram_match(self.groups),
+            *params,
+            *(q.like(f) for g in self.groups for f in g),
+            *self.neg_params,
+            *word_negs,
+        ]
 
     def a(self, select: str, tail: str = "", expr: str | None = None) -> tuple[str, list[Any]]:
         return f"SELECT {select} {self.a_sql} {tail}", [expr or self.word, *self.a_params]
 
-    def b(self, select: str, tail: str = "") -> tuple[str, list[Any]]:
+    def ids(self, tail: str = "") -> tuple[str, list[Any]]:
+        """Just the ids of the word matches."""
+        return f"SELECT f.rowid {self.a_bare} {tail}", [self.word, *self.a_params]
+
+    def b(self, select: str, tail: str = "", exclude: Iterable[int] = ()) -> tuple[str, list[Any]]:
+        """Substring matches, but those in ``exclude`` (checked before the text is read)."""
         assert self.b_sql is not None
-        return f"SELECT {select} {self.b_sql} {tail}", list(self.b_params)
+        sql = self.b_sql.replace("{exclude}", ",".join(str(int(i)) for i in exclude))
+        return f"SELECT {select} {sql} {tail}", list(self.b_params)
 
 
 def _bounded_count(conn: sqlite3.Connection, sql: str, params: list[Any], cap: int) -> Total:
-    """Count rows of ``sql`` up to ``cap`` within ``COUNT_BUDGET_S``."""
-    deadline = time.perf_counter() + COUNT_BUDGET_S
-    conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 1000)
-    n = 0
-    try:
-        for _ in conn.execute(f"{sql} LIMIT ?", [*params, cap]):
-            n += 1
-    except sqlite3.OperationalError as exc:
-        if "interrupt" not in str(exc):
-            raise
-        return Total.of(n, True)
-    finally:
-        conn.set_progress_handler(None, 0)
+    """Count rows of ``sql`` up to ``cap``."""
+    n = conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, cap]).fetchone()[0]
     return Total.of(n, n >= cap)
 
 
 def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple], bool]:
-    """bm25-ranked (id, score) of the candidate word matches; whether they are all of them."""
+    """bm25-ranked (id, score, published) of the candidate word matches; whether they are all
+    the word matches."""
     select = f"f.rowid, bm25(articles_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}), a.published"
     sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?")
     rows = conn.execute(sql, [*params, RANK_CANDIDATES]).fetchall()
     complete = len(rows) < RANK_CANDIDATES
-    if not complete:
-        sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?", plan.title_word)
-        rows += conn.execute(sql, [*params, RANK_CANDIDATES]).fetchall()
-    best = {r[0]: r for r in rows}
-    ranked = sorted(best.values(), key=lambda r: (r[1], _neg_date(r[2]), -r[0]))
+    ranked = _newest_first(list({r[0]: r for r in rows}.values()), 2)
+    ranked.sort(key=lambda r: r[1])  # stable: the newer first among equal scores
     return ranked, complete
 
 
-def _neg_date(published: str | None) -> str:
-    """Sort key for "newer first" on an ISO date in an ascending sort."""
-    if not published:
-        return "~"
-    return "".join(chr(0x7E - (ord(c) - 0x2D)) if c.isdigit() else c for c in published)
+def _newest_first(rows: list[Any], date: int) -> list[Any]:
+    """Rows by their ISO date at index ``date`` (undated last), then by id, newest first."""
+    rows.sort(key=lambda r: (r[date] is not None, r[date] or "", r[0]), reverse=True)
+    undated = [r for r in rows if r[date] is None]
+    return [r for r in rows if r[date] is not None] + undated
+
+
+def _substring_only(
+    conn: sqlite3.Connection,
+    plan: _Plan,
+    exclude: set[int],
+    skip: int,
+    want: int,
+    cap: int,
+    strict: bool = False,
+) -> tuple[list[int], Total]:
+    """Substring matches not in ``exclude``, newest row first: the ``want`` after ``skip`` of
+    them, and their count (up to ``cap``, or as far as ``COUNT_BUDGET_S`` allows; ``strict``:
+    the budget holds even before ``want`` are found)."""
+    deadline = time.perf_counter() + COUNT_BUDGET_S
+    page: list[int] = []
+    n = 0
+
+    def full() -> bool:
+        return strict or len(page) >= want
+
+    def late() -> int:  # a step can read many candidates: stop it once the page is full
+        return int(full() and time.perf_counter() > deadline)
+
+    conn.set_progress_handler(late, 100)  # one step can check a long article: look often
+    try:
+        for (rowid,) in conn.execute(*plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude)):
+            if skip <= n < skip + want:
+                page.append(rowid)
+            n += 1
+            if n >= cap or (full() and time.perf_counter() > deadline):
+                return page, Total.of(n, True)
+    except sqlite3.OperationalError as exc:
+        if "interrupt" not in str(exc):
+            raise
+        return page, Total.of(n, True)
+    finally:
+        conn.set_progress_handler(None, 0)
+    return page, Total.of(n, False)
 
 
 def _page_ids(
@@ -290,10 +330,12 @@ def _page_ids(
     page = [(r[0], "word", -float(r[1])) for r in ranked[offset : offset + limit]]
     if complete:
         count_a = Total.of(len(ranked), False)
+        a_ids = {r[0] for r in ranked}
     else:
-        count_a = _bounded_count(conn, *plan.a("1"), COUNT_CAP)
+        count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
+        a_ids = set() if count_a.at_least else {r[0] for r in conn.execute(*plan.ids())}
     if len(page) < limit and not complete:
-        floor = min(r[0] for r in ranked[:RANK_CANDIDATES] if r is not None)
+        floor = min(r[0] for r in ranked[:RANK_CANDIDATES])
         seen = ",".join(str(r[0]) for r in ranked)
         sql, params = plan.a(
             "f.rowid",
@@ -303,54 +345,57 @@ def _page_ids(
         skip = max(0, offset - len(ranked))
         rows = conn.execute(sql, [*params, limit - len(page), skip]).fetchall()
         page += [(r[0], "word", 0.0) for r in rows]
-    total = count_a
-    if plan.b_sql is not None and not count_a.at_least:
-        room = COUNT_CAP - count_a
-        count_b = _bounded_count(conn, *plan.b("t.rowid"), room) if room > 0 else Total.of(0, True)
-        total = Total.of(count_a + count_b, count_b.at_least)
-        if len(page) < limit:
-            skip = max(0, offset - count_a)
-            sql, params = plan.b("t.rowid", "ORDER BY t.rowid DESC LIMIT ? OFFSET ?")
-            rows = conn.execute(sql, [*params, limit - len(page), skip]).fetchall()
-            page += [(r[0], "substring", 0.0) for r in rows]
-    return page, total
+    if plan.b_sql is None or count_a.at_least:
+        return page, count_a  # with this many word matches, substring-only ones are not listed
+    if len(page) >= limit:  # the page is all word matches: substring-only ones not counted
+        return page, Total.of(count_a, True)
+    skip = max(0, offset - count_a)
+    more, count_b = _substring_only(conn, plan, a_ids, skip, limit - len(page), COUNT_CAP - count_a)
+    page += [(i, "substring", 0.0) for i in more]
+    return page, Total.of(count_a + count_b, count_b.at_least)
 
 
 def _page_ids_by_date(
     conn: sqlite3.Connection, plan: _Plan, where: str, params: list[Any], offset: int, limit: int
 ) -> tuple[list[tuple[int, str, float]], Total]:
-    """Newest first: every match sorted when there are few, else a walk down the date index."""
-    count_a = _bounded_count(conn, *plan.a("1"), COUNT_CAP)
-    count_b = Total.of(0, False)
-    if plan.b_sql is not None and not count_a.at_least:
-        count_b = _bounded_count(conn, *plan.b("1"), COUNT_CAP - count_a)
-    total = Total.of(count_a + count_b, count_a.at_least or count_b.at_least)
-    if not total.at_least:
-        rows = conn.execute(*plan.a("a.id, 'word', a.published")).fetchall()
+    """Newest first: up to ``DATE_SORT_CAP`` word matches (and the substring-only ones) are
+    sorted by date; beyond that, matches are dense enough to walk down the date index."""
+    count_a = _bounded_count(conn, *plan.ids(), DATE_SORT_CAP)
+    if not count_a.at_least:
+        select = "a.id, 'word', a.published"
+        rows = {r[0]: r for r in conn.execute(*plan.a(select))}
+        total = Total.of(min(count_a, COUNT_CAP), count_a >= COUNT_CAP)
         if plan.b_sql is not None:
-            rows += conn.execute(*plan.b("a.id, 'substring', a.published")).fetchall()
-        rows.sort(key=lambda r: (_neg_date(r[2]), -r[0]))
-        return [(r[0], r[1], 0.0) for r in rows[offset : offset + limit]], total
+            ids, count_b = _substring_only(
+                conn, plan, set(rows), 0, COUNT_CAP, COUNT_CAP, strict=True
+            )
+            marks = ",".join("?" * len(ids))
+            for i, published in conn.execute(
+                f"SELECT id, published FROM articles WHERE id IN ({marks})", ids
+            ):
+                rows[i] = (i, "substring", published)
+            exact = not count_b.at_least and count_a + count_b < COUNT_CAP
+            total = Total.of(min(count_a + count_b, COUNT_CAP), not exact)
+        ordered = _newest_first(list(rows.values()), 2)
+        return [(r[0], r[1], 0.0) for r in ordered[offset : offset + limit]], total
+    total = Total.of(COUNT_CAP, True)
     # Many matches: they are dense, so walking the date index finds a page soon.
     conditions = [
         "EXISTS (SELECT 1 FROM articles_fts f WHERE articles_fts MATCH ? AND f.rowid = a.id)"
     ]
     args: list[Any] = [plan.word]
-    groups = q.substring_patterns(plan.query)
-    if groups is not None:
+    if plan.groups is not None:
         conditions.append(
-            "("
-            + " AND ".join("(" + " OR ".join([f"{_BODY_A} LIKE ?"] * len(g)) + ")" for g in groups)
-            + ")"
+            "(" + " AND ".join("(" + " OR ".join([_LIKE] * len(g)) + ")" for g in plan.groups) + ")"
         )
-        args.extend(p for g in groups for p in g)
+        args.extend(q.like(f) for g in plan.groups for f in g)
     sql = (
         f"SELECT a.id FROM articles a WHERE {where} AND ({' OR '.join(conditions)}) "
-        f"{plan.neg_sql} ORDER BY a.published IS NULL, a.published DESC, a.id DESC "
+        f"{plan.neg_sql} ORDER BY a.published DESC, a.id DESC "  # NULL sorts last
         "LIMIT ? OFFSET ?"
     )
-    rows = conn.execute(sql, [*params, *args, *plan.neg_params, limit, offset]).fetchall()
-    return [(r[0], "word", 0.0) for r in rows], total
+    rows_ = conn.execute(sql, [*params, *args, *plan.neg_params, limit, offset]).fetchall()
+    return [(r[0], "word", 0.0) for r in rows_], total
 
 
 def search(
@@ -367,7 +412,9 @@ def search(
     """Hits of ``text`` at [offset, offset + limit) and the total, best first (``sort="rank"``)
     or newest first (``sort="date"``). Raises ``QueryError`` on a query with nothing to find."""
     query = q.parse(text)
-    where, params = filters(site, since, until)
+    if query.site and site and query.site != site:
+        return Total.of(0, False), []  # two different sites asked for
+    where, params = filters(site or query.site, since, until)
     plan = _Plan(query, where, params)
     limit, offset = max(0, limit), max(0, offset)
     try:
@@ -403,9 +450,10 @@ def _hits(
 def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]:
     """Every article matching ``text`` (both tiers, no ranking): the benchmark's recall check."""
     query = q.parse(text)
+    filter_args.setdefault("site", query.site)
     where, params = filters(**filter_args)
     plan = _Plan(query, where, params)
-    found = {r[0] for r in conn.execute(*plan.a("f.rowid"))}
+    found = {r[0] for r in conn.execute(*plan.ids())}
     if plan.b_sql is not None:
         found |= {r[0] for r in conn.execute(*plan.b("t.rowid"))}
     return found

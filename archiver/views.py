@@ -121,10 +121,12 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
 
 # -- search ------------------------------------------------------------------------
 def format_hits(total: int, hits: list[Hit], offset: int) -> str:
+    """Terminal hits; ``total`` may be a lower bound (``search.Total.at_least``)."""
     noun = "result" if total == 1 else "results"
+    count = f"at least {total:,}" if getattr(total, "at_least", False) else f"{total:,}"
     if not hits:
-        return f"{total} {noun}"
-    lines = [f"{total} {noun}, showing {offset + 1}-{offset + len(hits)}", ""]
+        return f"{count} {noun}"
+    lines = [f"{count} {noun}, showing {offset + 1}-{offset + len(hits)}", ""]
     for n, hit in enumerate(hits, offset + 1):
         lines.append(f"{n}. {hit.title or '(untitled)'}")
         lines.append(f"   {thai_date(hit.published)} · {hit.site} · {hit.url}")

@@ -174,3 +174,29 @@ def test_since_takes_a_buddhist_era_year(crawled: Crawled) -> None:
     )
     assert be.returncode == 0 and json.loads(be.stdout) == json.loads(ce.stdout)
     assert all(hit["published"] >= "2022-01-01" for hit in json.loads(be.stdout))
+
+
+def test_search_sort_by_date_and_site_in_the_query(crawled: Crawled) -> None:
+    result = run_cli(
+        "search", "จังหวัด", "--sort", "date", "--json", "--limit", "100", archive=crawled.archive
+    )
+    assert result.returncode == 0
+    dates = [h["published"] for h in json.loads(result.stdout) if h["published"]]
+    assert dates and dates == sorted(dates, reverse=True)
+    sites = {h["site"] for h in json.loads(result.stdout)}
+    for site in sites:
+        only = run_cli(
+            "search", f"จังหวัด site:{site}", "--json", "--limit", "100", archive=crawled.archive
+        )
+        assert only.returncode == 0
+        assert {h["site"] for h in json.loads(only.stdout)} == {site}
+
+
+def test_search_offset_pages_do_not_overlap(crawled: Crawled) -> None:
+    first = run_cli("search", "จังหวัด", "--json", "--limit", "1", archive=crawled.archive)
+    second = run_cli(
+        "search", "จังหวัด", "--json", "--limit", "1", "--offset", "1", archive=crawled.archive
+    )
+    assert first.returncode == second.returncode == 0
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert a and (not b or a[0]["url"] != b[0]["url"])

@@ -109,6 +109,7 @@ def main() -> None:
     text_bytes = 0
     t0, c0 = time.perf_counter(), time.process_time()
     with Index(db, workers=args.workers) as index:
+
         def counted() -> Iterator[ArticleItem]:
             nonlocal text_bytes
             for item in articles(docs, args.count):

@@ -1,0 +1,180 @@
+"""Search at the edges: digits in both scripts, substrings that are not there, paging through
+bounded ranking, batch indexing, changed articles, site: in the query, newest-first order."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from archiver import query as q
+from archiver import search
+from archiver.errors import IndexMismatchError
+from archiver.index import Index
+from archiver.items import ArticleItem
+from archiver.thai import index_text
+
+DOCS = [
+    ("ประชุมคณะรัฐมนตรี ปี ๒๕๖๔", "นายกรัฐมนตรีเป็นประธานการประชุม เมื่อวันที่ ๙ พฤศจิกายน ๒๕๖๔ ที่ทำเนียบรัฐบาล"),
+    ("ส่งออกทุเรียน 2564", "กระทรวงพาณิชย์รายงานการส่งออกทุเรียนปี 2564 ไปจีนเพิ่มขึ้น ชาวสวนจังหวัดจันทบุรี"),
+    (
+        "พระนครศรีอยุธยา",
+        "ผู้ว่าราชการจังหวัดพระนครศรีอยุธยาตรวจน้ำท่วม ชาวบ้านสามคนช่วยกันปลอดภัย ประชาชนทุกคนปลอดภัย",
+    ),
+    ("ยาเสพติด", "ตำรวจยึดยาเสพติดได้จำนวนมาก ผู้ต้องหาเป็นชาวอยุธ ยา ไม่ได้อยู่ในพื้นที่"),
+    (
+        "COVID-19 Vaccine",
+        "Ministry of Public Health: vaccination against Covid-19 reached 80 percent",
+    ),
+]
+
+
+def _item(n: int, title: str, text: str, site: str = "thaigov", day: int = 1) -> ArticleItem:
+    return ArticleItem(
+        url=f"http://127.0.0.1/n/{n}",
+        site=site,
+        title=title,
+        published=f"2021-01-{day:02d}",
+        published_raw=None,
+        author=None,
+        photographer=None,
+        text=text,
+        fetched_at="2026-01-01T00:00:00+00:00",
+    )
+
+
+@pytest.fixture()
+def index(tmp_path: Path) -> Index:
+    idx = Index(tmp_path / "index.db")
+    statuses = idx.upsert_articles(
+        [
+            _item(n, t, x, site="labour" if n == 1 else "thaigov", day=n + 1)
+            for n, (t, x) in enumerate(DOCS)
+        ]
+    )
+    assert statuses == ["new"] * len(DOCS)
+    yield idx
+    idx.close()
+
+
+def _ns(index: Index, text: str, **kw) -> list[int]:
+    return [int(h.url.rsplit("/", 1)[1]) for h in index.search(text, limit=50, **kw)[1]]
+
+
+def test_fast_segmentation_gives_exactly_the_thai_module_tokens() -> None:
+    texts = [d for pair in DOCS for d in pair] + [
+        "จ.พระนครศรีอยุธยา (๑๒๓) A_b C-3PO e\u0301 x\u200by “คำพูด” ๆ ฯลฯ",
+        "ก" * 50 + " " + "คุณธรรม " * 600,  # a line long enough to be cut into pieces
+        "",
+    ]
+    for text in texts:
+        assert search.index_words(text) == index_text(text)
+
+
+@pytest.mark.parametrize("query", ["2564", "๒๕๖๔"])
+def test_thai_and_arabic_digits_find_each_other(index: Index, query: str) -> None:
+    assert sorted(_ns(index, query)) == [0, 1]
+
+
+def test_substring_whose_trigrams_are_apart_is_not_found(index: Index) -> None:
+    # doc 3 has every trigram of "อยุธยา"'s tail only across a space ("อยุธ ยา"): no hit there
+    assert _ns(index, "อยุธยา") == [2]
+    total, hits = index.search("ยาอยุธ")
+    assert total == 0 and hits == []
+
+
+def test_short_word_as_a_word_and_latin_any_case(index: Index) -> None:
+    assert _ns(index, "คน") == [2]  # "สาม คน", not "ทุกคน" (one word) nor "ประชาชน"
+    assert _ns(index, "covid") == [4] == _ns(index, "COVID")
+    assert _ns(index, "vaccinE") == [4]
+
+
+def test_negated_word_also_excludes_it_inside_compounds(index: Index) -> None:
+    assert 2 in _ns(index, "จังหวัด")
+    assert _ns(index, "จังหวัด -อยุธยา") == [1]
+
+
+def test_or_and_site_in_the_query(index: Index) -> None:
+    assert sorted(_ns(index, "ทุเรียน OR อยุธยา")) == [1, 2]
+    assert _ns(index, "ทุเรียน OR อยุธยา site:labour") == [1]
+    assert _ns(index, "ทุเรียน site:labour", site="thaigov") == []
+
+
+def test_operators_around_a_word_are_dropped(index: Index) -> None:
+    for odd in ("NEAR(ทุเรียน", "ทุเรียน*", "title:ทุเรียน", "(ทุเรียน)"):
+        assert _ns(index, odd) == [1], odd
+
+
+def test_sort_by_date_is_newest_first(index: Index) -> None:
+    assert _ns(index, "จังหวัด", sort="date") == [2, 1]
+    assert _ns(index, "ทุเรียน OR อยุธยา", sort="date") == [2, 1]
+
+
+def test_snippet_marks_thai_digits_for_an_arabic_query() -> None:
+    snip = q.snippet("ประชุมเมื่อปี ๒๕๖๔ ที่ทำเนียบ", ["2564"])
+    assert "**๒๕๖๔**" in snip
+
+
+def test_changed_article_is_found_by_its_new_text_only(index: Index) -> None:
+    assert index.upsert_article(_item(1, "ส่งออกมังคุด", "การส่งออกมังคุดปีนี้ดี", day=2)) == "changed"
+    assert _ns(index, "มังคุด") == [1]
+    assert _ns(index, "ทุเรียน") == []
+    assert _ns(index, "ทุเร") == []  # the trigram table forgot it too
+
+
+def test_batch_with_worker_processes_and_a_url_twice(tmp_path: Path) -> None:
+    with Index(tmp_path / "index.db", workers=1) as idx:
+        items = [_item(n, t, x) for n, (t, x) in enumerate(DOCS)]
+        items.append(_item(0, "แก้ไข", "ข้อความใหม่ทั้งหมด"))
+        assert list(idx.upsert_stream(items, batch=2)) == ["new"] * 5 + ["changed"]
+        assert _ns(idx, "ทุเรียน") == [1]
+        assert _ns(idx, "ข้อความใหม่") == [0]
+        assert _ns(idx, "ประชุม") == []
+
+
+def test_paging_through_bounded_ranking_lists_every_hit_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(search, "COUNT_CAP", 8)
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(
+            [_item(n, f"ข่าว {n}", f"ชาวสวนทุเรียนรายที่ {n} ขายได้ราคาดี") for n in range(12)]
+            + [_item(12, "ทุเรียนบ้าน", "ข่าวเก่า")]
+        )
+        seen = []
+        for offset in range(0, 14, 4):
+            total, hits = idx.search("ทุเรียน", limit=4, offset=offset)
+            seen += [h.url for h in hits]
+        assert total == 8 and total.at_least
+        assert len(seen) == len(set(seen)) == 13
+        assert seen[0].endswith("/12")  # the title match ranks first
+        assert "at least 8 results" in __import__("archiver.views").views.format_hits(
+            total, hits, 12
+        )
+
+
+def test_an_index_with_old_search_tables_asks_for_reindex(tmp_path: Path) -> None:
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_article(_item(0, *DOCS[0]))
+    conn = sqlite3.connect(tmp_path / "index.db")
+    with conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'search_schema'")
+    conn.close()
+    with pytest.raises(IndexMismatchError, match="reindex"):
+        Index(tmp_path / "index.db")
+    with Index(tmp_path / "index.db", rebuilding=True) as idx:
+        idx.reset()
+        idx.upsert_article(_item(0, *DOCS[0]))
+    with Index(tmp_path / "index.db") as idx:
+        assert _ns(idx, "2564") == [0]
+
+
+def test_search_tables_stay_readable_by_plain_sqlite(index: Index) -> None:
+    conn = sqlite3.connect(index.path)
+    rows = conn.execute(
+        'SELECT rowid FROM articles_tri WHERE articles_tri MATCH \'"ทุเ" AND "เรี"\''
+    ).fetchall()
+    assert rows == [(2,)]
+    conn.close()
