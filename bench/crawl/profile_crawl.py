@@ -1,0 +1,185 @@
+"""Where ``archiver crawl`` spends its time on the benchmark site: one crawl under py-spy.
+
+    .venv/bin/python bench/crawl/profile_crawl.py --articles 5000
+    .venv/bin/python bench/crawl/profile_crawl.py --summarise /tmp/bench-crawl-site/profile.raw
+
+Samples the crawl and its subprocesses (the index's worker pool) with
+``py-spy record --format raw --subprocesses --nonblocking`` (install py-spy into the venv from
+PyPI), writes the collapsed stacks to ``<out>/profile.raw`` (feed them to flamegraph.pl for an SVG)
+and prints a Markdown summary: samples by area (each sample goes to the first area found walking
+from the innermost frame outwards), by process, and the functions with the most inclusive samples.
+py-spy samples only threads that are running, so samples are CPU time, not waiting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE))
+
+from gensite import describe, generate  # noqa: E402
+from nginx import Nginx  # noqa: E402
+from run import archiver_command  # noqa: E402
+
+FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*):(?P<line>\d+)\)$")
+#: (area, substrings of a frame's file), checked innermost frame first.
+AREAS = [
+    (
+        "index: FTS words + SQLite (archiver/index.py, search.py, sqlite3)",
+        ("sqlite3/", "sqlite_utils", "archiver/index.py", "archiver/search.py"),
+    ),
+    (
+        "Thai segmentation (archiver/thai.py, nlpo3, pythainlp)",
+        ("archiver/thai.py", "nlpo3", "pythainlp"),
+    ),
+    (
+        "extraction (trafilatura, justext, htmldate, archiver/extract.py, cleaning.py)",
+        (
+            "trafilatura",
+            "justext",
+            "htmldate",
+            "courlan",
+            "archiver/extract.py",
+            "archiver/cleaning.py",
+        ),
+    ),
+    (
+        "WARC: gzip + serialisation (archiver/warc.py, capture.py, warcio)",
+        ("archiver/warc.py", "archiver/capture.py", "archiver/captures.py", "warcio", "/gzip.py"),
+    ),
+    (
+        "spider: listing / article parsing (spiders/, parsel)",
+        ("spiders/", "parsel", "archiver/selectors.py"),
+    ),
+    (
+        "Scrapy + Twisted internals (engine, downloader, middlewares, HTTP)",
+        ("scrapy", "twisted", "w3lib", "zope"),
+    ),
+    ("other archiver code", ("archiver/",)),
+]
+START_UP = "interpreter start-up and imports"
+
+
+def parse(raw: Path) -> list[tuple[str, list[tuple[str, str]], int]]:
+    """``(process, [(function, file), ...] outermost first, samples)`` for each collapsed stack."""
+    stacks = []
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        parts = stack.split(";")
+        process = parts[0] if parts[0].startswith("process ") else ""
+        frames = []
+        for part in parts[1:] if process else parts:
+            match = FRAME.match(part)
+            if match:
+                frames.append((match["func"], match["file"]))
+        stacks.append((process, frames, int(count)))
+    return stacks
+
+
+def area_of(frames: list[tuple[str, str]]) -> str:
+    if any("<frozen importlib" in file for _, file in frames):
+        return START_UP
+    for _, file in reversed(frames):
+        for area, needles in AREAS:
+            if any(needle in file for needle in needles):
+                return area
+    return "other (Python standard library, interpreter)"
+
+
+def short(file: str) -> str:
+    for marker in ("site-packages/", "/work/main/", "lib/python3"):
+        if marker in file:
+            return file.split(marker, 1)[1]
+    return file
+
+
+def summarise(raw: Path, wall: float | None = None, top: int = 25) -> str:
+    stacks = parse(raw)
+    total = sum(count for _, _, count in stacks) or 1
+    areas: collections.Counter[str] = collections.Counter()
+    processes: collections.Counter[str] = collections.Counter()
+    inclusive: collections.Counter[str] = collections.Counter()
+    own: collections.Counter[str] = collections.Counter()
+    main_process = max(
+        {p for p, _, _ in stacks}, key=lambda p: (sum(c for q, _, c in stacks if q == p), p)
+    )
+    for process, frames, count in stacks:
+        areas[area_of(frames)] += count
+        processes["crawl process" if process == main_process else "index worker processes"] += count
+        seen = set()
+        for func, file in frames:
+            name = f"{func} ({short(file)})"
+            if name not in seen:
+                seen.add(name)
+                inclusive[name] += count
+        if frames:
+            func, file = frames[-1]
+            own[f"{func} ({short(file)})"] += count
+    lines = [f"{total:,} samples" + (f" over {wall:.1f} s of wall time" if wall else "") + ".", ""]
+    lines += ["| area (innermost match) | share of samples |", "|---|---|"]
+    lines += [f"| {area} | {100 * count / total:.1f}% |" for area, count in areas.most_common()]
+    lines += ["", "| process | share of samples |", "|---|---|"]
+    lines += [f"| {name} | {100 * count / total:.1f}% |" for name, count in processes.most_common()]
+    lines += ["", "| function (inclusive) | share |", "|---|---|"]
+    lines += [f"| `{name}` | {100 * c / total:.1f}% |" for name, c in inclusive.most_common(top)]
+    lines += ["", "| function (self, innermost Python frame) | share |", "|---|---|"]
+    lines += [f"| `{name}` | {100 * c / total:.1f}% |" for name, c in own.most_common(15)]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/bench-crawl-site"))
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--rate", type=int, default=100, help="samples a second")
+    parser.add_argument("--summarise", type=Path, help="summarise this raw file, crawl nothing")
+    args = parser.parse_args()
+    if args.summarise:
+        print(summarise(args.summarise))
+        return
+    py_spy = shutil.which("py-spy") or str(ROOT / ".venv" / "bin" / "py-spy")
+    manifest = generate(args.out, args.articles, args.seed)
+    print(describe(manifest), file=sys.stderr)
+    raw = args.out / "profile.raw"
+    with tempfile.TemporaryDirectory(prefix="bench-crawl-profile-") as tmp:
+        with Nginx(args.out, args.out / "site") as server:
+            url = server.base_url + manifest["listing"]
+            command = [
+                py_spy,
+                "record",
+                "--format",
+                "raw",
+                "--subprocesses",
+                "--nonblocking",
+                "--rate",
+                str(args.rate),
+                "--output",
+                str(raw),
+                "--",
+                *archiver_command(url, Path(tmp) / "archive"),
+            ]
+            started = time.perf_counter()
+            subprocess.run(
+                command, cwd=ROOT, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+            )
+            wall = time.perf_counter() - started
+    print(f"raw stacks: {raw}\n")
+    print(summarise(raw, wall))
+
+
+if __name__ == "__main__":
+    main()
