@@ -21,18 +21,12 @@ out on the page asked for (before that the count is the word matches' "at least"
 
 from __future__ import annotations
 
-import re
 import sqlite3
-import sys
 import time
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from multiprocessing.pool import Pool
 from typing import Any
-
-import nlpo3
 
 from archiver import query as q
 from archiver import thai
@@ -107,44 +101,10 @@ class Prepared:
 def prepare(title: str | None, text: str) -> Prepared:
     """Segment an article for the index (the slow part: run it in worker processes at scale)."""
     return Prepared(
-        index_words(title or ""),
-        index_words(text),
+        thai.index_text(title or ""),
+        thai.index_text(text),
         f"{title or ''}\n{text}",
     )
-
-
-_ascii_digits = q.ascii_digits
-
-
-@lru_cache(maxsize=1)
-def _word_run() -> re.Pattern[str]:
-    """Runs of the characters FTS5 ``unicode61 categories 'L* N* Co M*'`` keeps in a token."""
-    ranges: list[list[int]] = []
-    for c in range(sys.maxunicode + 1):
-        category = unicodedata.category(chr(c))
-        if category[0] == "M" or category == "Co":
-            if ranges and ranges[-1][1] == c - 1:
-                ranges[-1][1] = c
-            else:
-                ranges.append([c, c])
-    extra = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
-    return re.compile(f"(?:[^\\W_]|[{extra}])+")
-
-
-def index_words(text: str) -> str:
-    """``thai.index_text(text)``, the same tokens, with its per-token Python work done by one
-    regular expression over the whole text (``tests/test_search.py`` holds them equal).
-
-    Indexing spends most of its time here: ``thai.segment`` costs about three times nlpo3's
-    own time, this about 1.3 times."""
-    thai._ensure_dict()
-    pieces = []
-    for line in _ascii_digits(text).splitlines():
-        for piece in thai._pieces(line.strip()):
-            if piece:
-                safe = len(piece) > thai.SAFE_SEGMENT_CHARS
-                pieces.append("\x00".join(nlpo3.segment(piece, thai._DICT_NAME, safe=safe)))
-    return " ".join(_word_run().findall("\x00".join(pieces).lower()))
 
 
 def prepare_pair(pair: tuple[str | None, str]) -> Prepared:

@@ -18,6 +18,7 @@ import importlib.metadata
 import logging
 import os
 import re
+import sys
 import threading
 import unicodedata
 from functools import lru_cache
@@ -38,12 +39,14 @@ __all__ = [
 
 # --------------------------------------------------------------------------------------- digits
 
-_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
-
 
 def normalize_digits(s: str) -> str:
-    """Thai digits ๐-๙ to ASCII 0-9. One character for one, so string offsets are kept."""
-    return s.translate(_THAI_DIGITS)
+    """Thai digits ๐-๙ to ASCII 0-9. One character for one, so string offsets are kept.
+    (Ten ``str.replace`` passes in C beat ``str.translate`` on long text.)"""
+    for n, digit in enumerate("๐๑๒๓๔๕๖๗๘๙"):
+        if digit in s:
+            s = s.replace(digit, str(n))
+    return s
 
 
 # ------------------------------------------------------------------------------ helpers (text)
@@ -473,8 +476,37 @@ def segment(text: str) -> list[str]:
 
 
 def index_text(text: str) -> str:
-    """The segmented form of ``text`` stored in the FTS5 column: tokens joined by one space."""
-    return " ".join(segment(text))
+    """The segmented form of ``text`` stored in the FTS5 column: the tokens of ``segment``
+    joined by one space (``tests/test_thai.py`` holds them equal).
+
+    Indexing spends most of its time here, so the per-token work of ``segment`` is done by one
+    regular expression over the whole text instead (about 1.3x nlpo3's own time, against 3x).
+    """
+    import nlpo3
+
+    _ensure_dict()
+    pieces = []
+    for line in normalize_digits(text).splitlines():
+        for piece in _pieces(line.strip()):
+            if piece:
+                safe = len(piece) > SAFE_SEGMENT_CHARS
+                pieces.append("\x00".join(nlpo3.segment(piece, _DICT_NAME, safe=safe)))
+    return " ".join(_word_run().findall("\x00".join(pieces).lower()))
+
+
+@lru_cache(maxsize=1)
+def _word_run() -> re.Pattern[str]:
+    """Runs of the characters FTS5 ``unicode61 categories 'L* N* Co M*'`` keeps in a token."""
+    ranges: list[list[int]] = []
+    for c in range(sys.maxunicode + 1):
+        category = unicodedata.category(chr(c))
+        if category[0] == "M" or category == "Co":
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+    extra = "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return re.compile(f"(?:[^\\W_]|[{extra}])+")
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from archiver import search
 from archiver.errors import IndexMismatchError
 from archiver.index import Index
 from archiver.items import ArticleItem
-from archiver.thai import index_text
+from archiver.thai import index_text, segment
 
 DOCS = [
     ("ประชุมคณะรัฐมนตรี ปี ๒๕๖๔", "นายกรัฐมนตรีเป็นประธานการประชุม เมื่อวันที่ ๙ พฤศจิกายน ๒๕๖๔ ที่ทำเนียบรัฐบาล"),
@@ -62,14 +62,14 @@ def _ns(index: Index, text: str, **kw) -> list[int]:
     return [int(h.url.rsplit("/", 1)[1]) for h in index.search(text, limit=50, **kw)[1]]
 
 
-def test_fast_segmentation_gives_exactly_the_thai_module_tokens() -> None:
+def test_index_text_gives_exactly_the_segment_tokens() -> None:
     texts = [d for pair in DOCS for d in pair] + [
         "จ.พระนครศรีอยุธยา (๑๒๓) A_b C-3PO e\u0301 x\u200by “คำพูด” ๆ ฯลฯ",
         "ก" * 50 + " " + "คุณธรรม " * 600,  # a line long enough to be cut into pieces
         "",
     ]
     for text in texts:
-        assert search.index_words(text) == index_text(text)
+        assert index_text(text) == " ".join(segment(text))
 
 
 @pytest.mark.parametrize("query", ["2564", "๒๕๖๔"])
