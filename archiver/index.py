@@ -15,7 +15,6 @@ import json
 import multiprocessing
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,10 @@ CREATE TABLE IF NOT EXISTS media (url TEXT PRIMARY KEY, article_url TEXT, site T
     warc_filename TEXT, warc_offset INTEGER, warc_length INTEGER);
 CREATE INDEX IF NOT EXISTS media_article ON media (article_url);
 """
+_MEDIA_COLUMNS = (
+    "url", "article_url", "site", "kind", "mime", "size", "sha1", "status", "fetched_at",
+    "warc_filename", "warc_offset", "warc_length",
+)  # fmt: skip
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -211,9 +214,11 @@ class Index:
             pending = (chunk, todo, submitted) if chunk else None
 
     def _needing_segmentation(self, items: Sequence[ArticleItem]) -> list[int]:
-        """Positions of the items that are new or changed (only those are segmented)."""
+        """Positions of the items that are new or changed and still need segmenting."""
         todo = []
         for n, item in enumerate(items):
+            if item.prepared is not None:  # segmented already, in a page worker
+                continue
             row = self.conn.execute(
                 "SELECT content_hash FROM articles WHERE url = ?", (item.url,)
             ).fetchone()
@@ -232,7 +237,9 @@ class Index:
                     "SELECT id, content_hash, title, text FROM articles WHERE url = ?",
                     (item.url,),
                 ).fetchone()
-                prepared = None if old is not None and old[1] == digest else ready.get(n)
+                prepared = (
+                    None if old is not None and old[1] == digest else ready.get(n) or item.prepared
+                )
                 if prepared is None and (old is None or old[1] != digest):
                     prepared = fulltext.prepare(item.title, item.text)  # changed meanwhile
                 statuses.append(self._write_article(item, digest, old, prepared))
@@ -296,17 +303,35 @@ class Index:
         return "changed"
 
     def upsert_media(self, item: MediaItem) -> None:
-        row = asdict(item)
-        warc = row.pop("warc")
-        row.update(
-            {
-                "warc_filename": warc["filename"] if warc else None,
-                "warc_offset": warc["offset"] if warc else None,
-                "warc_length": warc["length"] if warc else None,
-            }
-        )
+        self.upsert_media_many([item])
+
+    def upsert_media_many(self, items: Sequence[MediaItem]) -> None:
+        """Store media rows (a URL fetched again replaces its row), in one transaction."""
+        rows = []
+        for item in items:
+            warc = item.warc
+            rows.append(
+                (
+                    item.url,
+                    item.article_url,
+                    item.site,
+                    item.kind,
+                    item.mime,
+                    item.size,
+                    item.sha1,
+                    item.status,
+                    item.fetched_at,
+                    warc.filename if warc else None,
+                    warc.offset if warc else None,
+                    warc.length if warc else None,
+                )
+            )
         with self.conn:
-            self.db.table("media").upsert(row, pk="url")
+            self.conn.executemany(
+                f"INSERT OR REPLACE INTO media ({', '.join(_MEDIA_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(_MEDIA_COLUMNS))})",
+                rows,
+            )
 
     def record_crawl(self, report: dict[str, Any]) -> int:
         with self.conn:

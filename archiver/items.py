@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from archiver.warc import RecordLocation
+
+if TYPE_CHECKING:
+    from archiver.search import Prepared
 
 
 @dataclass
@@ -24,6 +28,8 @@ class ArticleItem:
     lang: str = "th"
     fetched_at: str = ""
     warc: RecordLocation | None = None
+    #: The words for the search index, when segmented already (in a page worker).
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

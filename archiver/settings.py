@@ -63,6 +63,13 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.BackoffRetryMiddleware": 550,
     "archiver.middlewares.ConditionalGetMiddleware": 580,
 }
+#: Processes that decode, extract and segment article pages (``archiver.workers``); unset:
+#: one per CPU core; 0: in the crawl's own process.
+ARCHIVER_WORKERS = None
+#: The index is written in batches of this many items, or of what came within this many
+#: seconds (``archiver.pipelines``).
+ARCHIVER_INDEX_BATCH = 100
+ARCHIVER_INDEX_BATCH_SECONDS = 1.0
 ITEM_PIPELINES = {
     "archiver.pipelines.IndexPipeline": 300,
 }

@@ -8,6 +8,7 @@ to fetch and which pages are articles.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
@@ -21,10 +22,11 @@ from twisted.python.failure import Failure
 
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
-from archiver.pages import NotAPage, article_item, page_text
+from archiver.pages import NotAPage, page_text
 from archiver.site import Site, slug_for_url
 from archiver.urls import canonical_url
 from archiver.warc import read_payload
+from archiver.workers import PageWorkers, default_workers, process_article
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
@@ -75,10 +77,17 @@ class NewsSpider(scrapy.Spider):
         self.known_media: set[str] = set()
         self.walked_before = False
         self.recheck_before = ""  # known articles last seen before this are fetched again
+        self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        workers = crawler.settings.get("ARCHIVER_WORKERS")
+        spider.workers = PageWorkers(
+            default_workers()
+            if workers in (None, "")
+            else crawler.settings.getint("ARCHIVER_WORKERS")
+        )
         days = crawler.settings.getfloat("ARCHIVER_RECHECK_DAYS")
         if days > 0:
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -105,6 +114,7 @@ class NewsSpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         """A run that went through the whole listing (not killed, not cut short by
         --max-articles) lets later runs stop at the first page with nothing new."""
+        self.workers.close()
         if reason == "finished" and not self.cut_short:
             path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
             with Index(path) as index:
@@ -154,13 +164,34 @@ class NewsSpider(scrapy.Spider):
             yield self._listing_request(url, listing)
 
     # -- articles ---------------------------------------------------------------------------------
-    def parse_article(self, response: Response) -> Iterator[ArticleItem | scrapy.Request]:
-        html = self._html(response)
-        if html is None:
+    async def parse_article(
+        self, response: Response
+    ) -> AsyncIterator[ArticleItem | scrapy.Request]:
+        """Extraction and segmentation run in a page worker (``archiver.workers``); the
+        reactor goes on fetching meanwhile."""
+        if response.status >= 400:
+            self._count_error(f"http_{response.status}", response.url)
             return
-        item = article_item(html, response.url, self.slug, _now(), response.meta.get("warc"))
+        body, ctype = self._body(response)
+        job = self.workers.submit(
+            process_article,
+            body,
+            ctype,
+            response.url,
+            self.slug,
+            _now(),
+            response.meta.get("warc"),
+            self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"),
+        )
+        try:
+            done = await asyncio.wrap_future(job)
+        except Exception as exc:  # a worker died, or a bug of ours on this page: count it
+            logger.error("%s: processing %s failed: %r", self.slug, response.url, exc)
+            self.crawler.stats.inc_value("archiver/errors/processing_failed")
+            return
+        item = done.item
         if item is None:
-            self._skip(response, "not an article (soft error, empty or no article text)")
+            self._skip(response, done.skipped or "")
             return
         if self.since and item.published and item.published < self.since:
             self._skip(response, f"published {item.published}, before --since {self.since}")

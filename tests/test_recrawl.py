@@ -197,8 +197,24 @@ def test_crawl_delay_from_robots_spaces_requests(tmp_path: Path) -> None:
     assert gaps and min(gaps) >= 0.45  # Crawl-delay 1 s, with Scrapy's 0.5-1.5x jitter
 
 
-def _crawl_process(archive: Path, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def _processes_with(tag: str) -> list[int]:
+    """PIDs of the live processes whose environment holds ``ARCHIVER_TEST_TAG=tag``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split(") ", 1)[1][:1]
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if f"ARCHIVER_TEST_TAG={tag}".encode() in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _crawl_process(archive: Path, url: str, tag: str = "") -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_TEST_TAG": tag}
     command = [
         sys.executable,
         "-m",
@@ -224,10 +240,16 @@ def test_kill_9_mid_crawl_leaves_a_valid_archive_that_the_next_run_completes(
     site = FaultSite(articles=40, per_page=10, faults=False, article_delay=0.03)
     with SiteServer(site.routes()) as server:
         url = server.base_url + "/news/"
-        process = _crawl_process(tmp_path, url)
+        tag = f"kill-{seed}-{os.getpid()}"
+        process = _crawl_process(tmp_path, url, tag)
         time.sleep(random.Random(seed).uniform(0.8, 2.0))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+        for _ in range(100):  # the page workers follow their crawl within moments
+            if not _processes_with(tag):
+                break
+            time.sleep(0.1)
+        assert _processes_with(tag) == []  # nothing left behind by the killed crawl
         check = run_cli("check", archive=tmp_path)
         assert check.returncode == 0, check.stdout + check.stderr
         resumed = run_cli("crawl", "--url", url, *FAST, archive=tmp_path)

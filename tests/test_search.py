@@ -13,6 +13,7 @@ from archiver import search
 from archiver.errors import IndexMismatchError
 from archiver.index import Index
 from archiver.items import ArticleItem
+from archiver.search import WORD_TOKENIZER
 from archiver.thai import index_text, segment
 
 DOCS = [
@@ -68,8 +69,19 @@ def test_index_text_gives_exactly_the_segment_tokens() -> None:
         "ก" * 50 + " " + "คุณธรรม " * 600,  # a line long enough to be cut into pieces
         "",
     ]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f'CREATE VIRTUAL TABLE t USING fts5(x, tokenize="{WORD_TOKENIZER}")')
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+
+    def stored(text: str) -> list[str]:
+        conn.execute("DELETE FROM t")
+        conn.execute("INSERT INTO t (rowid, x) VALUES (1, ?)", (text,))
+        return [row[0] for row in conn.execute("SELECT term FROM v ORDER BY offset")]
+
     for text in texts:
-        assert index_text(text) == " ".join(segment(text))
+        # what the index stores for an article is what a query made of its words looks up
+        assert stored(index_text(text)) == stored(" ".join(segment(text)))
+        assert len(stored(index_text(text))) == len(segment(text))
 
 
 @pytest.mark.parametrize("query", ["2564", "๒๕๖๔"])

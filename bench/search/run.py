@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from archiver import search  # noqa: E402
 from archiver.query import parse  # noqa: E402
-from archiver.thai import index_text, normalize_digits  # noqa: E402
+from archiver.thai import normalize_digits, segment  # noqa: E402
 
 LATENCY_QUERIES: dict[str, list[tuple[str, dict]]] = {
     "1-word": [
@@ -151,7 +151,7 @@ def recall(conn: sqlite3.Connection, sample_every: int) -> dict[str, object]:
                 truth[w].add(rowid)
         if rowid % sample_every == 0:
             sampled[rowid] = body
-            words = set(index_text(f"{title or ''}\n{text}").split())
+            words = set(segment(f"{title or ''}\n{text}"))
             for w in RECALL_SHORT:
                 if w in words:
                     short_truth[w].add(rowid)
@@ -172,11 +172,11 @@ def recall(conn: sqlite3.Connection, sample_every: int) -> dict[str, object]:
 
 def _not_containing(conn: sqlite3.Connection, ids: set[int], raw: str, texts: dict) -> set[int]:
     """Of hits that do not hold ``raw`` as a substring, those not holding it as words either."""
-    wanted = " ".join(w for t in parse(raw).positive() for w in index_text(t.text).split())
+    wanted = " ".join(w for t in parse(raw).positive() for w in segment(t.text))
     wrong = set()
     for i in ids:
         title, text = conn.execute("SELECT title, text FROM articles WHERE id = ?", (i,)).fetchone()
-        words = index_text((title or "") + "\n" + text)
+        words = " ".join(segment((title or "") + "\n" + text))
         if f" {wanted} " not in f" {words} ":
             wrong.add(i)
     return wrong
