@@ -84,6 +84,7 @@ class WarcCapture:
             raise NotConfigured("ARCHIVER_ARCHIVE is not set")
         self.directory = Path(archive) / "warc"
         self.max_size = settings.getint("ARCHIVER_WARC_MAX_SIZE")
+        self.gzip_level = settings.getint("ARCHIVER_WARC_GZIP_LEVEL", 3)
         self.operator = settings.get("ARCHIVER_OPERATOR", "")
         self.user_agent = settings.get("USER_AGENT", "")
         self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
@@ -104,7 +105,7 @@ class WarcCapture:
         info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
         if self.operator:
             info["operator"] = self.operator
-        self.writer = WarcFileWriter(self.directory, prefix, self.max_size, info)
+        self.writer = WarcFileWriter(self.directory, prefix, self.max_size, info, self.gzip_level)
 
     def spider_closed(self, spider: Spider) -> None:
         if self.writer is not None:

@@ -467,7 +467,7 @@ def _block_text(root: lhtml.HtmlElement) -> str:
 
 def _tidy(text: str) -> str:
     """One space between words, no trailing blanks, at most one empty line in a row."""
-    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    lines = [line.strip() for line in _SPACES_RE.sub(" ", text).split("\n")]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
@@ -488,6 +488,7 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
             include_images=False,
             favor_precision=False,
             deduplicate=False,
+            fast=True,
         )
     except Exception as exc:  # third-party code: one odd page must not stop the crawl
         logger.warning("%s: trafilatura failed (%s); using the page text", url, exc)

@@ -279,7 +279,7 @@ class Index:
                 f"VALUES ({', '.join('?' * len(values))})",
                 list(values.values()),
             )
-            fulltext.add(self.conn, int(cur.lastrowid or 0), prepared)
+            fulltext.add(self.conn, int(cur.lastrowid or 0), prepared, item.title, item.text)
             return "new"
         article_id, old_hash, old_title, old_text = old
         if prepared is None:
@@ -299,7 +299,7 @@ class Index:
         self.conn.execute(
             f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
         )
-        fulltext.add(self.conn, article_id, prepared)
+        fulltext.add(self.conn, article_id, prepared, item.title, item.text)
         return "changed"
 
     def upsert_media(self, item: MediaItem) -> None:

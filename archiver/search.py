@@ -91,20 +91,22 @@ class Total(int):
 
 @dataclass
 class Prepared:
-    """What the two tables get for one article: segmented title and text, the trigram body."""
+    """The segmented title and text of an article, for the word table (the trigram table
+    takes the plain ``body``). Computed in a page worker and sent back to the crawl, so it
+    holds nothing the item does not (the text is not sent twice)."""
 
     title_words: str
     text_words: str
-    body: str
+
+
+def body(title: str | None, text: str) -> str:
+    """What the trigram table indexes for an article (the view ``articles_tri_src``)."""
+    return f"{title or ''}\n{text}"
 
 
 def prepare(title: str | None, text: str) -> Prepared:
     """Segment an article for the index (the slow part: run it in worker processes at scale)."""
-    return Prepared(
-        thai.index_text(title or ""),
-        thai.index_text(text),
-        f"{title or ''}\n{text}",
-    )
+    return Prepared(thai.index_text(title or ""), thai.index_text(text))
 
 
 def prepare_pair(pair: tuple[str | None, str]) -> Prepared:
@@ -137,13 +139,15 @@ def clear(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
-def add(conn: sqlite3.Connection, rowid: int, prepared: Prepared) -> None:
+def add(
+    conn: sqlite3.Connection, rowid: int, prepared: Prepared, title: str | None, text: str
+) -> None:
     """Index an article row (inside the caller's transaction)."""
     conn.execute(
         "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
         (rowid, prepared.title_words, prepared.text_words),
     )
-    conn.execute("INSERT INTO articles_tri (rowid, body) VALUES (?, ?)", (rowid, prepared.body))
+    conn.execute("INSERT INTO articles_tri (rowid, body) VALUES (?, ?)", (rowid, body(title, text)))
 
 
 def remove(conn: sqlite3.Connection, rowid: int, title: str | None, text: str) -> None:
@@ -155,7 +159,7 @@ def remove(conn: sqlite3.Connection, rowid: int, title: str | None, text: str) -
     )
     conn.execute(
         "INSERT INTO articles_tri (articles_tri, rowid, body) VALUES ('delete', ?, ?)",
-        (rowid, old.body),
+        (rowid, body(title, text)),
     )
 
 

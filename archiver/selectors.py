@@ -106,23 +106,31 @@ def font_widgets(scope: etree._Element, chars: str, tags: frozenset[str]) -> lis
     Looks at text nodes first: only a text made of ``chars`` can start a widget, so the
     expensive whole-subtree text of an element is computed for a handful of candidates.
     """
-    allowed = set(chars)
     found: list[etree._Element] = []
-    for text in scope.xpath(".//text()"):
-        stripped = text.strip()
-        if not stripped or not set(stripped) <= allowed:
-            continue
-        best = None
-        el = text.getparent()
-        if text.is_tail:
-            el = el.getparent()
-        while el is not None and el is not scope:
-            content = "".join(el.itertext()).strip()
-            if not content or not set(content) <= allowed:
-                break
-            if el.tag in tags:
-                best = el
-            el = el.getparent()
-        if best is not None and best not in found:
-            found.append(best)
+    for node in scope.iter():  # the text nodes, without building xpath's string objects
+        own = node.text if isinstance(node.tag, str) else None  # not a comment's content
+        tail = node.tail if node is not scope else None  # the scope's tail is outside it
+        for text, el in ((own, node), (tail, node.getparent())):
+            stripped = text.strip() if text else ""
+            # str.strip(chars) leaves nothing exactly when every character is one of chars
+            if not stripped or stripped.strip(chars) or el is None:
+                continue
+            best = _widget_from(el, scope, chars, tags)
+            if best is not None and best not in found:
+                found.append(best)
     return found
+
+
+def _widget_from(
+    el: etree._Element, scope: etree._Element, chars: str, tags: frozenset[str]
+) -> etree._Element | None:
+    """The largest of ``el`` and its ancestors (below ``scope``) made of ``chars`` only."""
+    best = None
+    while el is not None and el is not scope:
+        content = "".join(el.itertext()).strip()
+        if not content or content.strip(chars):
+            break
+        if el.tag in tags:
+            best = el
+        el = el.getparent()
+    return best

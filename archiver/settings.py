@@ -15,6 +15,9 @@ NEWSPIDER_MODULE = "spiders"
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVER_ARCHIVE = os.environ.get("ARCHIVER_ARCHIVE", "archive")
 ARCHIVER_WARC_MAX_SIZE = 1_000_000_000  # rotate near 1 GB (DESIGN.md)
+#: zlib level of text records (pages, requests, metadata; photos and PDFs are stored at 0):
+#: 3 compresses Thai HTML to 27.7% in 0.9 ms a page, 6 to 22.9% in 2.4 ms (archiver.warc).
+ARCHIVER_WARC_GZIP_LEVEL = 3
 ARCHIVER_OPERATOR = ""  # who runs the crawl, written into every warcinfo record
 #: Where site owners can read about this crawler; part of the User-Agent.
 ARCHIVER_CONTACT_URL = "https://github.com/thai-news-archiver/thai-news-archiver"

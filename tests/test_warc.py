@@ -116,3 +116,18 @@ def test_truncated_final_member_is_detected(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-40])
     assert "truncated" in (gzip_members_problem(path) or "")
     assert check_file(path)
+
+
+def test_text_gzip_level_trades_size_for_cpu_and_reads_back_the_same(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    words = ["ข่าว", "ประชาสัมพันธ์", "จังหวัด", "คุณธรรม", "<p>", "</p>", "กิจกรรม"]
+    html = " ".join(rng.choice(words) for _ in range(20000)).encode()
+    sizes = {}
+    for level in (1, 9):
+        writer = WarcFileWriter(tmp_path / str(level), "site", text_level=level)
+        location = writer.write_fetch(_fetch(body=html)).location
+        writer.close()
+        sizes[level] = location.length
+        record = read_record(tmp_path / str(level) / location.filename, location.offset)
+        assert record.content_stream().read() == html
+    assert sizes[9] < sizes[1]  # the level reached the response record

@@ -3,11 +3,12 @@
     .venv/bin/python bench/crawl/profile_crawl.py --articles 5000
     .venv/bin/python bench/crawl/profile_crawl.py --summarise /tmp/bench-crawl-site/profile.raw
 
-Samples the crawl and its subprocesses (the index's worker pool) with
+Samples the crawl and its subprocesses (the page workers of ``archiver.workers``) with
 ``py-spy record --format raw --subprocesses --nonblocking`` (install py-spy into the venv from
 PyPI), writes the collapsed stacks to ``<out>/profile.raw`` (feed them to flamegraph.pl for an SVG)
 and prints a Markdown summary: samples by area (each sample goes to the first area found walking
-from the innermost frame outwards), by process, and the functions with the most inclusive samples.
+from the innermost frame outwards), by process (the crawl process, the page workers) and by
+area within each, and the functions with the most inclusive samples.
 py-spy samples only threads that are running, so samples are CPU time, not waiting.
 """
 
@@ -79,9 +80,11 @@ def parse(raw: Path) -> list[tuple[str, list[tuple[str, str]], int]]:
         if not stack or not count.isdigit():
             continue
         parts = stack.split(";")
-        process = parts[0] if parts[0].startswith("process ") else ""
+        # py-spy names the whole chain of processes: the innermost one is the sampled one
+        owners = [p for p in parts if p.startswith("process ")]
+        process = owners[-1] if owners else ""
         frames = []
-        for part in parts[1:] if process else parts:
+        for part in parts:
             match = FRAME.match(part)
             if match:
                 frames.append((match["func"], match["file"]))
@@ -113,12 +116,14 @@ def summarise(raw: Path, wall: float | None = None, top: int = 25) -> str:
     processes: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
-    main_process = max(
-        {p for p, _, _ in stacks}, key=lambda p: (sum(c for q, _, c in stacks if q == p), p)
-    )
+    by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    own_by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
     for process, frames, count in stacks:
-        areas[area_of(frames)] += count
-        processes["crawl process" if process == main_process else "index worker processes"] += count
+        area = area_of(frames)
+        areas[area] += count
+        kind = "page workers" if "multiprocessing" in process else "crawl process"
+        processes[kind] += count
+        by_kind[kind][area] += count
         seen = set()
         for func, file in frames:
             name = f"{func} ({short(file)})"
@@ -128,11 +133,18 @@ def summarise(raw: Path, wall: float | None = None, top: int = 25) -> str:
         if frames:
             func, file = frames[-1]
             own[f"{func} ({short(file)})"] += count
+            own_by_kind[kind][f"{func} ({short(file)})"] += count
     lines = [f"{total:,} samples" + (f" over {wall:.1f} s of wall time" if wall else "") + ".", ""]
     lines += ["| area (innermost match) | share of samples |", "|---|---|"]
     lines += [f"| {area} | {100 * count / total:.1f}% |" for area, count in areas.most_common()]
     lines += ["", "| process | share of samples |", "|---|---|"]
     lines += [f"| {name} | {100 * count / total:.1f}% |" for name, count in processes.most_common()]
+    for kind, kind_areas in sorted(by_kind.items()):
+        n = sum(kind_areas.values()) or 1
+        lines += ["", f"| {kind}: area | share of its samples |", "|---|---|"]
+        lines += [f"| {a} | {100 * c / n:.1f}% |" for a, c in kind_areas.most_common()]
+        lines += ["", f"| {kind}: function (self) | share of its samples |", "|---|---|"]
+        lines += [f"| `{f}` | {100 * c / n:.1f}% |" for f, c in own_by_kind[kind].most_common(12)]
     lines += ["", "| function (inclusive) | share |", "|---|---|"]
     lines += [f"| `{name}` | {100 * c / total:.1f}% |" for name, c in inclusive.most_common(top)]
     lines += ["", "| function (self, innermost Python frame) | share |", "|---|---|"]
