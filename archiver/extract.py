@@ -42,6 +42,10 @@ _BLOCK_TAGS = frozenset(
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
 _SPACES_RE = re.compile(r"[ \t\u00a0\u200b\u3000]+")
+#: What ``_tidy`` turns into a plain space (the characters of ``_SPACES_RE`` but the space).
+_ODD_SPACES = ("\t", "\u00a0", "\u200b", "\u3000")
+_RUN_OF_SPACES = re.compile("  +")
+_BLANK_LINES = re.compile("\n{3,}")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 _META_BY = "//meta[@property=$n or @name=$n or @itemprop=$n]/@content"
 
@@ -466,9 +470,20 @@ def _block_text(root: lhtml.HtmlElement) -> str:
 
 
 def _tidy(text: str) -> str:
-    """One space between words, no trailing blanks, at most one empty line in a row."""
-    lines = [line.strip() for line in _SPACES_RE.sub(" ", text).split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    """One space between words, no trailing blanks, at most one empty line in a row.
+
+    Plain ``str`` operations first: a regular expression over the whole text for the rare
+    odd space cost about five times more (``_tidy`` runs four times on every article).
+    """
+    for odd in _ODD_SPACES:
+        if odd in text:
+            text = text.replace(odd, " ")
+    if "  " in text:
+        text = _RUN_OF_SPACES.sub(" ", text)
+    text = "\n".join([line.strip() for line in text.split("\n")])
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
