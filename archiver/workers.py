@@ -81,15 +81,20 @@ def default_workers() -> int:
 
 
 def _start_worker(crawl_pid: int) -> None:
-    """In each new worker: exit when the crawl's process does, and load the segmenter's
-    dictionary before the first page (about 0.3 s).
-
-    A crawl killed with SIGKILL cannot stop its pool, and a worker waiting for work never
-    notices (it holds both ends of its queue's pipe itself): without the watch, every killed
-    cron run would leave its workers behind for good.
-    """
-    threading.Thread(target=_exit_with, args=(crawl_pid,), daemon=True).start()
+    """In each new worker: exit with the crawl, and load the segmenter's dictionary before
+    the first page (about 0.3 s)."""
+    exit_with(crawl_pid)
     thai.index_text("ทดสอบ")
+
+
+def exit_with(pid: int) -> None:
+    """Exit this (pool) process as soon as process ``pid`` (the crawl) is gone.
+
+    A crawl killed with SIGKILL cannot stop its pools, and a pool process waiting for work
+    never notices (it holds both ends of its queue's pipe itself): without this watch, every
+    killed cron run would leave its processes behind for good.
+    """
+    threading.Thread(target=_exit_with, args=(pid,), daemon=True).start()
 
 
 def _exit_with(pid: int) -> None:

@@ -121,7 +121,10 @@ def summarise(raw: Path, wall: float | None = None, top: int = 25) -> str:
     for process, frames, count in stacks:
         area = area_of(frames)
         areas[area] += count
-        kind = "page workers" if "multiprocessing" in process else "crawl process"
+        kind = "crawl process"
+        if "multiprocessing" in process:  # a pool process: the index writer or a page worker
+            writer = any("archiver/pipelines.py" in file for _, file in frames)
+            kind = "index writer" if writer else "page workers"
         processes[kind] += count
         by_kind[kind][area] += count
         seen = set()
