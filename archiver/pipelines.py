@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import logging
-import multiprocessing
 import os
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from twisted.internet import task
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
 from archiver.site import Site
-from archiver.workers import exit_with
+from archiver.workers import exit_with, start_pool
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +38,8 @@ MAX_PENDING = 4
 _index: Index | None = None
 
 
-def _open(path: str, crawl_pid: int, site: Site | None) -> None:
+def _open(path: str, site: Site | None) -> None:
     global _index
-    exit_with(crawl_pid)
     _index = Index(path)
     if site is not None:
         _index.upsert_site(site)
@@ -84,10 +82,10 @@ class IndexPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.writer = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self.writer = start_pool(1, exit_with, (os.getpid(),))
         site = getattr(self.crawler.spider, "site", None)
         # At once, so that an index that cannot be opened stops the crawl before it starts.
-        self.writer.submit(_open, str(self.path), os.getpid(), site).result()
+        self.writer.submit(_open, str(self.path), site).result()
         if self.max_age > 0:
             self.timer = task.LoopingCall(self._flush_if_old)
             self.timer.start(self.max_age, now=False)

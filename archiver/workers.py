@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import select
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -88,13 +89,45 @@ def _start_worker(crawl_pid: int) -> None:
 
 
 def exit_with(pid: int) -> None:
-    """Exit this (pool) process as soon as process ``pid`` (the crawl) is gone.
+    """Make this pool process follow the crawl ``pid``: live as long as it, die with it.
 
-    A crawl killed with SIGKILL cannot stop its pools, and a pool process waiting for work
-    never notices (it holds both ends of its queue's pipe itself): without this watch, every
-    killed cron run would leave its processes behind for good.
+    Ctrl-C and ``systemctl stop`` signal every process of the group: SIGINT and SIGTERM are
+    ignored here, so that the crawl's graceful stop (Scrapy finishes the pages in hand) still
+    has its workers and writer; the crawl stops them when it ends. A crawl killed with SIGKILL
+    cannot stop them, and a pool process waiting for work never notices (it holds both ends of
+    its queue's pipe itself): a thread here exits the process when the crawl is gone, so no
+    killed cron run leaves processes behind.
     """
+    for number in _STOP_SIGNALS:
+        signal.signal(number, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(pid,), daemon=True).start()
+
+
+def start_pool(
+    processes: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
+) -> cf.ProcessPoolExecutor:
+    """A pool of ``processes`` spawned processes, all started now, that ignore SIGINT and
+    SIGTERM from birth (the disposition is inherited; a signal during their imports would
+    otherwise kill them before ``initializer`` could set it). The caller's handlers are
+    back as soon as the processes are started."""
+    pool = cf.ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+    in_main = threading.current_thread() is threading.main_thread()
+    saved = [(n, signal.signal(n, signal.SIG_IGN)) for n in _STOP_SIGNALS] if in_main else []
+    try:
+        for _ in range(processes):  # each submit with no idle process starts one
+            pool.submit(int)
+    finally:
+        for number, handler in saved:
+            signal.signal(number, handler)
+    return pool
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _exit_with(pid: int) -> None:
@@ -142,13 +175,7 @@ class PageWorkers:
 
     def _pool_(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = cf.ProcessPoolExecutor(
-                self.workers,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(os.getpid(),),
-            )
+            self._pool = start_pool(self.workers, _start_worker, (os.getpid(),))
         return self._pool
 
     def close(self) -> None:

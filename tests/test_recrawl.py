@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -213,7 +214,9 @@ def _processes_with(tag: str) -> list[int]:
     return found
 
 
-def _crawl_process(archive: Path, url: str, tag: str = "") -> subprocess.Popen[bytes]:
+def _crawl_process(
+    archive: Path, url: str, tag: str = "", session: bool = False
+) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_TEST_TAG": tag}
     command = [
         sys.executable,
@@ -229,7 +232,12 @@ def _crawl_process(archive: Path, url: str, tag: str = "") -> subprocess.Popen[b
         "CONCURRENT_REQUESTS_PER_DOMAIN=2",
     ]
     return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=session,  # its own process group, as a terminal or systemd gives
     )
 
 
@@ -245,11 +253,7 @@ def test_kill_9_mid_crawl_leaves_a_valid_archive_that_the_next_run_completes(
         time.sleep(random.Random(seed).uniform(0.8, 2.0))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-        for _ in range(100):  # the page workers follow their crawl within moments
-            if not _processes_with(tag):
-                break
-            time.sleep(0.1)
-        assert _processes_with(tag) == []  # nothing left behind by the killed crawl
+        assert _gone(tag) == []  # the page workers and the writer follow their crawl
         check = run_cli("check", archive=tmp_path)
         assert check.returncode == 0, check.stdout + check.stderr
         resumed = run_cli("crawl", "--url", url, *FAST, archive=tmp_path)
@@ -260,6 +264,40 @@ def test_kill_9_mid_crawl_leaves_a_valid_archive_that_the_next_run_completes(
     assert set(_articles(tmp_path)) == expected
     responses = [u for t, u, _ in _records(tmp_path) if t == "response"]
     assert all(responses.count(u) == 1 for u in expected)  # nothing stored twice
+
+
+def _gone(tag: str) -> list[int]:
+    """Wait (boundedly) for the processes tagged ``tag`` to end; those still alive."""
+    for _ in range(100):
+        if not _processes_with(tag):
+            break
+        time.sleep(0.1)
+    return _processes_with(tag)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_systemctl_stop_ends_the_crawl_with_every_fetched_article_indexed(
+    tmp_path: Path, signum: int
+) -> None:
+    site = FaultSite(articles=40, per_page=10, faults=False, article_delay=0.05)
+    with SiteServer(site.routes()) as server:
+        url = server.base_url + "/news/"
+        tag = f"stop-{signum}-{os.getpid()}"
+        process = _crawl_process(tmp_path, url, tag, session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+            t == "response" and u.endswith(".html") and "/news/" in u
+            for t, u, _ in (_records(tmp_path) if (tmp_path / "warc").exists() else [])
+        ):
+            time.sleep(0.1)
+        os.killpg(process.pid, signum)  # the whole group: crawl, page workers, index writer
+        process.wait(timeout=60)
+        assert _gone(tag) == []
+    assert run_cli("check", archive=tmp_path).returncode == 0
+    fetched = {
+        u for t, u, _ in _records(tmp_path) if t == "response" and re.search(r"/news/\d+\.html$", u)
+    }
+    assert fetched and set(_articles(tmp_path)) == fetched  # the pages in hand were finished
 
 
 def test_reindex_repairs_a_lost_index_and_recrawls_stay_revisits(tmp_path: Path) -> None:
