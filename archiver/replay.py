@@ -7,6 +7,7 @@ can be rebuilt from the WARC files alone, with today's extraction and segmentati
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import hashlib
 import logging
 import zlib
@@ -20,9 +21,9 @@ from archiver.captures import CaptureLog, capture_of
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
-from archiver.pages import NotAPage, article_item, page_text
 from archiver.urls import canonical_url
 from archiver.warc import StoredRecord, iter_records, read_record, warc_files
+from archiver.workers import PageWorkers, Processed, default_workers, process_article
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +46,26 @@ def _fields(payload: bytes) -> dict[str, str]:
     return out
 
 
-def reindex(archive: Path) -> ReplayReport:
-    """Empty the index and fill it again from every WARC file, oldest first."""
+#: Articles written to the index per transaction while replaying.
+REPLAY_BATCH = 200
+
+
+def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
+    """Empty the index and fill it again from every WARC file, oldest first.
+
+    Article pages are decoded, extracted and segmented in page workers (``workers``, one per
+    core by default), as in a crawl, and written in batches, in the order of the WARCs (so the
+    versions of a changed article come out in the order they were fetched).
+    """
     report = ReplayReport()
     with (
         ArchiveLock(archive, "reindex"),
         Index(Path(archive) / "index.db", rebuilding=True) as index,
+        PageWorkers(default_workers() if workers is None else workers) as pool,
     ):
         index.reset()
         captures = CaptureLog(index.conn)
+        queue = _Replay(index, pool, report)
         for path in warc_files(Path(archive) / "warc"):
             report.files += 1
             responses: dict[str, StoredRecord] = {}
@@ -68,7 +80,8 @@ def reindex(archive: Path) -> ReplayReport:
                         record.warc_headers.get_header("WARC-Concurrent-To") or "", None
                     )
                     if target is not None:
-                        _replay_one(index, target, _fields(record.payload), report)
+                        queue.add(target, _fields(record.payload))
+        queue.drain()
     return report
 
 
@@ -90,42 +103,68 @@ def _replay_capture(captures: CaptureLog, record: StoredRecord) -> None:
     )
 
 
-def _replay_one(
-    index: Index, record: StoredRecord, about: dict[str, str], report: ReplayReport
-) -> None:
-    role, site = about.get("role", ""), about.get("site", "")
-    headers = record.http_headers
-    status = int(headers.get_statuscode() or 0) if headers else 0
-    ctype = (headers.get_header("Content-Type") or "") if headers else ""
-    fetched = record.warc_headers.get_header("WARC-Date") or ""
-    if role == "article" and status < 400:
-        try:
-            html = page_text(record.payload, ctype, settings.ARCHIVER_MAX_PAGE_BYTES)
-        except NotAPage:
-            report.skipped += 1
-            return
-        item = article_item(html, record.url, site, fetched, record.location)
-        if item is None:
-            report.skipped += 1
-            return
-        outcome = index.upsert_article(item)
-        report.articles[outcome] = report.articles.get(outcome, 0) + 1
-    elif role in ("image", "attachment") and status < 400:
-        index.upsert_media(
-            MediaItem(
-                url=canonical_url(record.url),
-                article_url=about.get("article-url", ""),
-                site=site,
-                kind=role,
-                mime=ctype.split(";")[0].strip(),
-                size=len(record.payload),
-                sha1=hashlib.sha1(record.payload).hexdigest(),
-                status=status,
-                fetched_at=fetched,
-                warc=record.location,
+class _Replay:
+    """Replayed fetches on their way to the index: article pages in the page workers, media
+    rows as they are; written in batches, in order."""
+
+    def __init__(self, index: Index, pool: PageWorkers, report: ReplayReport) -> None:
+        self.index, self.pool, self.report = index, pool, report
+        self.articles: list[cf.Future[Processed]] = []
+        self.media: list[MediaItem] = []
+
+    def add(self, record: StoredRecord, about: dict[str, str]) -> None:
+        role, site = about.get("role", ""), about.get("site", "")
+        headers = record.http_headers
+        status = int(headers.get_statuscode() or 0) if headers else 0
+        ctype = (headers.get_header("Content-Type") or "") if headers else ""
+        fetched = record.warc_headers.get_header("WARC-Date") or ""
+        if role == "article" and status < 400:
+            self.articles.append(
+                self.pool.submit(
+                    process_article,
+                    record.payload,
+                    ctype,
+                    record.url,
+                    site,
+                    fetched,
+                    record.location,
+                    settings.ARCHIVER_MAX_PAGE_BYTES,
+                )
             )
-        )
-        report.media += 1
+            if len(self.articles) >= 2 * REPLAY_BATCH:  # the workers keep one batch ahead
+                self.drain(REPLAY_BATCH)
+        elif role in ("image", "attachment") and status < 400:
+            self.media.append(
+                MediaItem(
+                    url=canonical_url(record.url),
+                    article_url=about.get("article-url", ""),
+                    site=site,
+                    kind=role,
+                    mime=ctype.split(";")[0].strip(),
+                    size=len(record.payload),
+                    sha1=hashlib.sha1(record.payload).hexdigest(),
+                    status=status,
+                    fetched_at=fetched,
+                    warc=record.location,
+                )
+            )
+
+    def drain(self, count: int | None = None) -> None:
+        """Write the first ``count`` pending articles (all, by default) and the media rows."""
+        count = len(self.articles) if count is None else count
+        done, self.articles = self.articles[:count], self.articles[count:]
+        items = []
+        for future in done:
+            processed = future.result()
+            if processed.item is None:
+                self.report.skipped += 1
+            else:
+                items.append(processed.item)
+        for outcome in self.index.upsert_articles(items):
+            self.report.articles[outcome] = self.report.articles.get(outcome, 0) + 1
+        self.index.upsert_media_many(self.media)
+        self.report.media += len(self.media)
+        self.media = []
 
 
 # -- check ------------------------------------------------------------------------
