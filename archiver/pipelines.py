@@ -4,7 +4,8 @@ Items are written in batches (one transaction per batch, not per item: about 1.6
 article instead of 4.6) by an index writer process of their own, so neither the reactor nor
 its GIL waits for SQLite and FTS5 (about 2 ms of CPU an article). A batch is handed over when
 it holds ``ARCHIVER_INDEX_BATCH`` items, when it is ``ARCHIVER_INDEX_BATCH_SECONDS`` old, and
-when the spider closes; the writer handles them one at a time, in order.
+when the spider closes; the writer handles them one at a time, in order. The writer starts
+with the first batch: a scheduled run that finds nothing new starts no process.
 
 The WARC record an item points at was written (and flushed) before the item reached us
 (``archiver.capture`` runs at download time), so an index row never points at a record that
@@ -26,7 +27,6 @@ from twisted.internet import task
 
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
-from archiver.site import Site
 from archiver.workers import exit_with, start_pool
 
 logger = logging.getLogger(__name__)
@@ -38,11 +38,9 @@ MAX_PENDING = 4
 _index: Index | None = None
 
 
-def _open(path: str, site: Site | None) -> None:
+def _open(path: str) -> None:
     global _index
     _index = Index(path)
-    if site is not None:
-        _index.upsert_site(site)
 
 
 def _write(articles: list[ArticleItem], media: list[MediaItem]) -> list[str]:
@@ -74,7 +72,7 @@ class IndexPipeline:
         self.articles: list[ArticleItem] = []
         self.media: list[MediaItem] = []
         self.oldest = 0.0  # monotonic time of the first item in the batch
-        self.pending: list[cf.Future[list[str]]] = []
+        self.pending: list[cf.Future[list[str] | None]] = []
         self.timer: task.LoopingCall | None = None
 
     @classmethod
@@ -82,10 +80,12 @@ class IndexPipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.writer = start_pool(1, exit_with, (os.getpid(),))
-        site = getattr(self.crawler.spider, "site", None)
-        # At once, so that an index that cannot be opened stops the crawl before it starts.
-        self.writer.submit(_open, str(self.path), site).result()
+        # Here, at once: an index that cannot be opened stops the crawl before it starts. The
+        # writer process starts with the first batch (a run with nothing new needs none).
+        with Index(self.path) as index:
+            site = getattr(self.crawler.spider, "site", None)
+            if site is not None:
+                index.upsert_site(site)
         if self.max_age > 0:
             self.timer = task.LoopingCall(self._flush_if_old)
             self.timer.start(self.max_age, now=False)
@@ -98,6 +98,8 @@ class IndexPipeline:
         if self.writer is not None:
             try:
                 self.writer.submit(_close).result()
+            except Exception as exc:  # the writer died: its failed batches were counted
+                logger.error("closing the index writer failed: %r", exc)
             finally:
                 self.writer.shutdown(wait=True)
                 self.writer = None
@@ -130,10 +132,13 @@ class IndexPipeline:
 
     def _flush(self) -> None:
         """Hand the batch to the writer process."""
-        if not (self.articles or self.media) or self.writer is None:
+        if not (self.articles or self.media):
             return
         articles, media = self.articles, self.media
         self.articles, self.media = [], []
+        if self.writer is None:
+            self.writer = start_pool(1, exit_with, (os.getpid(),))
+            self.pending.append(self.writer.submit(_open, str(self.path)))  # runs first
         self.pending.append(self.writer.submit(_write, articles, media))
 
     def _harvest(self, wait: bool) -> None:
@@ -152,5 +157,5 @@ class IndexPipeline:
                     stats.inc_value("archiver/errors/index_write_failed")
                 continue
             if stats is not None:
-                for status in statuses:
+                for status in statuses or ():  # (opening the index returns None)
                     stats.inc_value(f"archiver/articles_{status}")
