@@ -3,15 +3,22 @@ conditional GETs.
 
 A recrawl asks the server with ``If-None-Match`` / ``If-Modified-Since`` from the last capture;
 a ``304 Not Modified``, or a ``200`` whose payload digest equals the last capture's, is written
-as a ``revisit`` record pointing at that capture instead of a second copy of the bytes. The
-table lives in ``index.db`` (``captures``) and is derived from the WARCs like everything there:
-``archiver reindex`` rebuilds it from the response records.
+as a ``revisit`` record pointing at that capture instead of a second copy of the bytes.
+
+The table lives in ``archive/captures.db``, derived from the WARCs like ``index.db``
+(``archiver reindex`` rebuilds it from the response records). It is a database of its own
+because the crawl process records every capture the moment its WARC record is on disk (so a
+killed crawl never stores a page twice), while the index writer process holds ``index.db``'s
+write lock for its batches: in one file, the crawl's reactor waited on that lock for about a
+tenth of a crawl (bench/crawl). Archives from before keep their table in ``index.db`` until
+the first ``CaptureLog.open``, which moves it.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import weakref
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +26,8 @@ from typing import Any
 from archiver.urls import canonical_url
 from archiver.warc import RecordLocation
 
+#: The database file in the archive directory.
+FILENAME = "captures.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (url TEXT PRIMARY KEY, status INTEGER, digest TEXT,
     warc_date TEXT, etag TEXT, last_modified TEXT, content_type TEXT, warc_filename TEXT,
@@ -65,7 +74,7 @@ def capture_of(
 
 
 class CaptureLog:
-    """Reads and records captures in an archive's ``index.db``; one per crawler."""
+    """Reads and records captures in an archive's ``captures.db``; one per crawler."""
 
     _by_crawler: weakref.WeakKeyDictionary[Any, CaptureLog] = weakref.WeakKeyDictionary()
 
@@ -75,13 +84,34 @@ class CaptureLog:
             self.conn.executescript(SCHEMA)
 
     @classmethod
-    def open(cls, index_path: Path) -> CaptureLog:
-        """A log on its own connection to ``index_path`` (WAL, like the index)."""
-        index_path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(index_path, timeout=30, check_same_thread=False)
+    def open(cls, archive: Path) -> CaptureLog:
+        """The log of the archive in directory ``archive`` (WAL, like the index)."""
+        archive = Path(archive)
+        archive.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(archive / FILENAME, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
-        return cls(conn)
+        log = cls(conn)
+        log._move_from_index(archive / "index.db")
+        return log
+
+    def _move_from_index(self, index_path: Path) -> None:
+        """Take over the ``captures`` table an older archive kept in ``index.db``."""
+        if not index_path.exists():
+            return
+        with sqlite3.connect(index_path, timeout=30) as old:
+            found = old.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
+            ).fetchone()
+        if not found:
+            return
+        self.conn.execute("ATTACH DATABASE ? AS old", (str(index_path),))
+        try:
+            with self.conn:
+                self.conn.execute("INSERT OR IGNORE INTO captures SELECT * FROM old.captures")
+                self.conn.execute("DROP TABLE old.captures")
+        finally:
+            self.conn.execute("DETACH DATABASE old")
 
     @classmethod
     def for_crawler(cls, crawler: Any) -> CaptureLog:
@@ -89,9 +119,15 @@ class CaptureLog:
         it), opened on the archive its settings name."""
         log = cls._by_crawler.get(crawler)
         if log is None:
-            path = Path(crawler.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
-            log = cls._by_crawler[crawler] = cls.open(path)
+            log = cls._by_crawler[crawler] = cls.open(
+                Path(crawler.settings.get("ARCHIVER_ARCHIVE"))
+            )
         return log
+
+    def clear(self) -> None:
+        """Forget every capture (``reindex`` refills the table from the WARCs)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM captures")
 
     def get(self, url: str) -> Capture | None:
         row = self.conn.execute(
@@ -126,3 +162,19 @@ class CaptureLog:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def captured_locations(archive: Path) -> list[tuple[str, str, int]]:
+    """(url, WARC file, offset) of every capture, read only (``archiver check``): from
+    ``captures.db``, and from ``index.db`` where an older archive still keeps them."""
+    rows: list[tuple[str, str, int]] = []
+    for path in (Path(archive) / FILENAME, Path(archive) / "index.db"):
+        if not path.exists():
+            continue
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            has = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
+            ).fetchone()
+            if has:
+                rows += conn.execute("SELECT url, warc_filename, warc_offset FROM captures")
+    return rows

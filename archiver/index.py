@@ -21,7 +21,6 @@ from typing import Any
 
 import sqlite_utils
 
-from archiver import captures
 from archiver import search as fulltext
 from archiver.errors import ArchiveNotFoundError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
@@ -109,7 +108,6 @@ class Index:
     def _ensure_schema(self, check: bool = True) -> None:
         with self.conn:
             self.conn.executescript(_SCHEMA)
-            self.conn.executescript(captures.SCHEMA)
             fulltext.create(self.conn)
             for table, column, declaration in _ADDED_COLUMNS:
                 have = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
@@ -149,7 +147,7 @@ class Index:
         """Empty every derived table (``archiver reindex`` refills them from the WARCs)."""
         with self.conn:
             fulltext.clear(self.conn)
-            for table in ("article_versions", "articles", "media", "captures", "meta"):
+            for table in ("article_versions", "articles", "media", "meta"):
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
 

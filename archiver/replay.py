@@ -11,13 +11,14 @@ import concurrent.futures as cf
 import hashlib
 import logging
 import zlib
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import settings
-from archiver.captures import CaptureLog, capture_of
+from archiver.captures import CaptureLog, capture_of, captured_locations
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
@@ -62,9 +63,11 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
         ArchiveLock(archive, "reindex"),
         Index(Path(archive) / "index.db", rebuilding=True) as index,
         PageWorkers(default_workers() if workers is None else workers) as pool,
+        ExitStack() as stack,
     ):
         index.reset()
-        captures = CaptureLog(index.conn)
+        captures = stack.enter_context(closing(CaptureLog.open(Path(archive))))
+        captures.clear()
         queue = _Replay(index, pool, report)
         for path in warc_files(Path(archive) / "warc"):
             report.files += 1
@@ -215,9 +218,9 @@ def check_index(archive: Path) -> list[str]:
     with Index(index_path) as index:
         rows = index.conn.execute(
             "SELECT url, warc_filename, warc_offset FROM articles UNION ALL "
-            "SELECT url, warc_filename, warc_offset FROM media UNION ALL "
-            "SELECT url, warc_filename, warc_offset FROM captures"
+            "SELECT url, warc_filename, warc_offset FROM media"
         ).fetchall()
+    rows += captured_locations(Path(archive))
     for url, filename, offset in rows:
         path = Path(archive) / "warc" / (filename or "")
         if not filename or not path.is_file():

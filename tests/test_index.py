@@ -160,3 +160,26 @@ def test_reindex_rebuilds_an_index_of_another_segmenter(tmp_path: Path) -> None:
         rebuilt.upsert_article(_item(1, *MORAL))
     with Index(tmp_path / "index.db") as again:  # no mismatch any more
         assert again.search("คุณธรรม")[0] == 1
+
+
+def test_captures_kept_in_an_older_index_move_to_captures_db(tmp_path: Path) -> None:
+    from archiver.captures import SCHEMA, CaptureLog, captured_locations
+
+    old = sqlite3.connect(tmp_path / "index.db")
+    old.executescript(SCHEMA)  # an archive from before captures.db: the table in index.db
+    old.execute(
+        "INSERT INTO captures VALUES ('http://127.0.0.1/a.html', 200, 'sha1:X', "
+        "'2026-11-25T00:00:00Z', '\"e1\"', NULL, 'text/html', 'f.warc.gz', 0, 10)"
+    )
+    old.commit()
+    old.close()
+    assert captured_locations(tmp_path) == [("http://127.0.0.1/a.html", "f.warc.gz", 0)]
+    log = CaptureLog.open(tmp_path)
+    capture = log.get("http://127.0.0.1/a.html")
+    log.close()
+    assert capture is not None and capture.etag == '"e1"'  # conditional GETs go on working
+    tables = sqlite3.connect(tmp_path / "index.db").execute(
+        "SELECT name FROM sqlite_master WHERE name = 'captures'"
+    )
+    assert tables.fetchall() == []  # moved, not copied
+    assert captured_locations(tmp_path) == [("http://127.0.0.1/a.html", "f.warc.gz", 0)]
