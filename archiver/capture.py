@@ -11,6 +11,7 @@ beside it as a metadata record, so that ``archiver reindex`` needs nothing but t
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from http import HTTPStatus
@@ -136,11 +137,14 @@ class WarcCapture:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
             request.meta["warc"] = None
             return
+        request.meta.pop("archiver_sha1", None)  # (a redirect's request carries the old meta)
         if revisit is not None and earlier is not None:
             request.meta["warc"] = earlier.location  # the index points at the bytes
             request.meta["archiver_revisit"] = revisit.profile
         else:
             request.meta["warc"] = written.location
+            if not response.headers.get("Content-Encoding"):  # the body as the spider sees it
+                request.meta["archiver_sha1"] = sha1_hex(written.digest)
             if 200 <= response.status < 300:
                 self.captures.record(
                     capture_of(
@@ -156,6 +160,17 @@ class WarcCapture:
             self.crawler.stats.inc_value("archiver/bytes_fetched", len(response.body))
             if revisit is not None:
                 self.crawler.stats.inc_value("archiver/revisits")
+
+
+def sha1_hex(digest: str) -> str | None:
+    """The hex SHA-1 of a ``sha1:BASE32`` WARC digest (the media table's form), or None."""
+    label, _, value = digest.partition(":")
+    if label.lower() != "sha1" or not value:
+        return None
+    try:
+        return base64.b32decode(value).hex()
+    except ValueError:
+        return None
 
 
 def _revisit_of(fetch: Fetch, earlier: Capture | None) -> Revisit | None:

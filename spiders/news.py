@@ -223,7 +223,8 @@ class NewsSpider(scrapy.Spider):
             kind=kind,
             mime=ctype.split(";")[0].strip(),
             size=len(body),
-            sha1=hashlib.sha1(body).hexdigest(),
+            # the WARC's payload digest is this hash already, when the body is as it was sent
+            sha1=response.meta.get("archiver_sha1") or hashlib.sha1(body).hexdigest(),
             status=response.status,
             fetched_at=_now(),
             warc=response.meta.get("warc"),

@@ -5,6 +5,7 @@ The WARCs are read back with warcio, the index with sqlite3, search through the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -143,6 +144,18 @@ def test_media_rows_point_at_their_articles(crawled: Crawled) -> None:
         article_url in articles and size > 0 and len(sha1) == 40
         for _, article_url, size, sha1 in rows
     )
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_media_sha1_is_the_hash_of_the_bytes_served(crawled: Crawled, site: str) -> None:
+    sha1 = dict(crawled.index_rows("SELECT url, sha1 FROM media"))
+    routes = crawled.routes[site]
+    checked = 0
+    for article in fixture_sites.EXPECTED[site]:
+        for key in [*article["images"], *article["attachments"]]:
+            assert sha1[crawled.url(site, key)] == hashlib.sha1(routes[key].body).hexdigest()
+            checked += 1
+    assert checked
 
 
 def test_search_finds_word_inside_compound_and_ranks_its_article_first(crawled) -> None:
