@@ -41,9 +41,9 @@ _BLOCK_TAGS = frozenset(
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u200b\u3000]+")
-#: What ``_tidy`` turns into a plain space (the characters of ``_SPACES_RE`` but the space).
+#: What counts as a space between words besides the space itself (``_tidy`` makes them one).
 _ODD_SPACES = ("\t", "\u00a0", "\u200b", "\u3000")
+_SPACES_RE = re.compile("[ " + "".join(_ODD_SPACES) + "]+")
 _RUN_OF_SPACES = re.compile("  +")
 _BLANK_LINES = re.compile("\n{3,}")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")

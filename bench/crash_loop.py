@@ -13,7 +13,6 @@ that held.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import signal
 import sqlite3
@@ -29,22 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver.demo.server import SiteServer  # noqa: E402
+from bench.loopback import ENV, archiver, crawl_args, crawl_command  # noqa: E402
 from tests.fault_site import FaultSite  # noqa: E402
-
-FAST = [
-    "-s",
-    "DOWNLOAD_DELAY=0",
-    "-s",
-    "AUTOTHROTTLE_ENABLED=False",
-    "-s",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "archiver", *args],
+        archiver(*args),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -59,17 +49,7 @@ def one_run(seed: int) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as tmp, SiteServer(site.routes()) as server:
         archive, url = Path(tmp) / "archive", server.base_url + "/news/"
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "archiver",
-                "crawl",
-                "--url",
-                url,
-                "--archive",
-                str(archive),
-                *FAST,
-            ],
+            crawl_command(url, archive, 2),
             cwd=ROOT,
             env=ENV,
             stdout=subprocess.DEVNULL,
@@ -81,7 +61,7 @@ def one_run(seed: int) -> tuple[bool, str]:
         indexed_at_kill = _count(archive)
         if (check := cli("check", "--archive", str(archive))).returncode != 0:
             return False, f"check after kill at {kill_at:.2f} s: {check.stderr.strip()}"
-        if (resume := cli("crawl", "--url", url, "--archive", str(archive), *FAST)).returncode:
+        if (resume := cli(*crawl_args(url, archive, 2))).returncode:
             return False, f"resume failed: {resume.stdout.strip()}"
         if (check := cli("check", "--archive", str(archive))).returncode != 0:
             return False, f"check after resume: {check.stderr.strip()}"

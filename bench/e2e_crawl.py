@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 from archiver.demo.media import tiny_jpeg  # noqa: E402
 from archiver.demo.server import Page, SiteServer  # noqa: E402
 from archiver.demo.site import JoomlaArticle, html_page, joomla_article_html, joomla_listing_html  # noqa: E402
+from bench.loopback import ENV, crawl_command  # noqa: E402
 
 SECTION = "/ศูนย์คุณธรรม/news/pr-news"
 PER_PAGE = 20
@@ -80,23 +80,7 @@ def main() -> None:
     html_bytes = sum(len(p.body) for k, p in routes.items() if k.endswith(".html"))
     with tempfile.TemporaryDirectory() as tmp, SiteServer(routes) as server:
         archive = Path(tmp) / "archive"
-        command = [
-            sys.executable,
-            "-m",
-            "archiver",
-            "crawl",
-            "--archive",
-            str(archive),
-            "--url",
-            server.base_url + SECTION + ".html",
-            "-q",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-            "-s",
-            "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-        ]
+        command = crawl_command(server.base_url + SECTION + ".html", archive, 16, "-q")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         result = subprocess.run(
@@ -104,7 +88,7 @@ def main() -> None:
             capture_output=True,
             text=True,
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env=ENV,
             timeout=3600,
         )
         wall = time.perf_counter() - start

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -24,38 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver.demo.server import SiteServer  # noqa: E402
+from bench.loopback import ENV, crawl_command  # noqa: E402
 from tests.fault_site import FaultSite  # noqa: E402
-
-FAST = [
-    "-s",
-    "DOWNLOAD_DELAY=0",
-    "-s",
-    "AUTOTHROTTLE_ENABLED=False",
-    "-s",
-    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-    "-q",
-]
 
 
 def crawl(archive: Path, url: str, *extra: str) -> tuple[float, dict]:
     start = time.perf_counter()
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "archiver",
-            "crawl",
-            "--url",
-            url,
-            "--archive",
-            str(archive),
-            *FAST,
-            *extra,
-        ],
+        crawl_command(url, archive, 16, "-q", *extra),
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env=ENV,
         timeout=3600,
     )
     wall = time.perf_counter() - start

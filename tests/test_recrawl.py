@@ -22,11 +22,10 @@ from archiver.lock import ArchiveLock
 from tests.conftest import ROOT, run_cli
 from tests.fault_site import FaultSite
 
+#: Politeness relaxed for the loopback host, through settings only.
+NO_DELAY = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
 FAST = [
-    "-s",
-    "DOWNLOAD_DELAY=0",
-    "-s",
-    "AUTOTHROTTLE_ENABLED=False",
+    *NO_DELAY,
     "-s",
     "CONCURRENT_REQUESTS_PER_DOMAIN=4",
     "-s",
@@ -186,10 +185,7 @@ def test_crawl_delay_from_robots_spaces_requests(tmp_path: Path) -> None:
             "crawl",
             "--url",
             server.base_url + "/news/",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
+            *NO_DELAY,
             archive=tmp_path,
         )
         times = [r.at for r in server.received if r.target != "/robots.txt"]
@@ -362,10 +358,7 @@ def test_at_most_two_requests_at_once_per_host_by_default(tmp_path: Path) -> Non
             "crawl",
             "--url",
             server.base_url + "/news/",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
+            *NO_DELAY,
             archive=tmp_path,
         )
     assert result.returncode == 0
