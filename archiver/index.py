@@ -232,7 +232,8 @@ class Index:
             for n, item in enumerate(items):
                 digest = content_hash(item.title, item.text)
                 old = self.conn.execute(
-                    "SELECT id, content_hash, title, text FROM articles WHERE url = ?",
+                    "SELECT id, content_hash, title, text, site, published FROM articles "
+                    "WHERE url = ?",
                     (item.url,),
                 ).fetchone()
                 prepared = (
@@ -247,7 +248,7 @@ class Index:
         self,
         item: ArticleItem,
         digest: str,
-        old: tuple[int, str, str | None, str] | None,
+        old: tuple[int, str, str | None, str, str, str | None] | None,
         prepared: fulltext.Prepared | None,
     ) -> str:
         warc = item.warc
@@ -277,9 +278,12 @@ class Index:
                 f"VALUES ({', '.join('?' * len(values))})",
                 list(values.values()),
             )
-            fulltext.add(self.conn, int(cur.lastrowid or 0), prepared, item.title, item.text)
+            rowid = int(cur.lastrowid or 0)
+            fulltext.add(
+                self.conn, rowid, prepared, item.title, item.text, item.site, item.published
+            )
             return "new"
-        article_id, old_hash, old_title, old_text = old
+        article_id, old_hash, old_title, old_text, old_site, old_published = old
         if prepared is None:
             self.conn.execute(
                 "UPDATE articles SET last_seen = ? WHERE id = ?", (item.fetched_at, article_id)
@@ -292,12 +296,14 @@ class Index:
             "warc_filename, warc_offset, warc_length FROM articles WHERE id = ?",
             (article_id,),
         )
-        fulltext.remove(self.conn, article_id, old_title, old_text)
+        fulltext.remove(self.conn, article_id, old_title, old_text, old_site, old_published)
         sets = ", ".join(f"{k} = ?" for k in values)
         self.conn.execute(
             f"UPDATE articles SET {sets} WHERE id = ?", [*values.values(), article_id]
         )
-        fulltext.add(self.conn, article_id, prepared, item.title, item.text)
+        fulltext.add(
+            self.conn, article_id, prepared, item.title, item.text, item.site, item.published
+        )
         return "changed"
 
     def upsert_media(self, item: MediaItem) -> None:

@@ -21,6 +21,7 @@ out on the page asked for (before that the count is the word matches' "at least"
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -32,12 +33,13 @@ from archiver import query as q
 from archiver import thai
 
 #: Version of the tables below (``meta.search_schema``); 2: contentless word table, trigram
-#: table with ``detail=none`` over ``articles_tri_src``.
-SEARCH_SCHEMA = 2
+#: table with ``detail=none`` over ``articles_tri_src``; 3: the word table's ``facets`` column.
+SEARCH_SCHEMA = 3
 #: Keeps Thai combining vowels and tone marks (category M) inside tokens (FACTS.md).
 WORD_TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-#: bm25 weights of (title, text): a word in the headline says more than one in the body.
-TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
+#: bm25 weights of (title, text, facets): a word in the headline says more than one in the
+#: body; the facet tokens only filter.
+TITLE_WEIGHT, TEXT_WEIGHT, FACET_WEIGHT = 5.0, 1.0, 0.0
 #: Word matches scored with bm25: the newest rows (bm25 costs about 9 us a row; a title-only
 #: query costs a scan of every match's positions, so it is not run).
 RANK_CANDIDATES = 100
@@ -57,7 +59,7 @@ _LIKE = f"{_BODY_A} LIKE ? ESCAPE '\\'"
 _ARTICLES = "articles a INDEXED BY articles_search_filter"
 
 _SCHEMA = f"""
-CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, content='',
+CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, facets, content='',
     tokenize="{WORD_TOKENIZER}");
 CREATE INDEX IF NOT EXISTS articles_search_filter ON articles (id, site, published);
 CREATE VIEW IF NOT EXISTS articles_tri_src AS SELECT id, {_BODY_SQL} AS body FROM articles;
@@ -139,23 +141,55 @@ def clear(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+def facets(site: str, published: str | None) -> str:
+    """The filter tokens of an article, for the word table's ``facets`` column: its site
+    (``s`` + the slug in hex, one token whatever the slug holds), its year (``y2022``) and its
+    month (``m202203``). A filter on site and dates is then one more FTS5 term, intersected with
+    the words in C, instead of a join that reads every word match's row."""
+    tokens = [_site_token(site)]
+    if published and _MONTH.match(published):
+        tokens += [f"y{published[:4]}", f"m{published[:4]}{published[5:7]}"]
+    return " ".join(tokens)
+
+
+def _site_token(site: str) -> str:
+    return "s" + site.encode().hex()
+
+
+_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
 def add(
-    conn: sqlite3.Connection, rowid: int, prepared: Prepared, title: str | None, text: str
+    conn: sqlite3.Connection,
+    rowid: int,
+    prepared: Prepared,
+    title: str | None,
+    text: str,
+    site: str,
+    published: str | None,
 ) -> None:
     """Index an article row (inside the caller's transaction)."""
     conn.execute(
-        "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
-        (rowid, prepared.title_words, prepared.text_words),
+        "INSERT INTO articles_fts (rowid, title, text, facets) VALUES (?, ?, ?, ?)",
+        (rowid, prepared.title_words, prepared.text_words, facets(site, published)),
     )
     conn.execute("INSERT INTO articles_tri (rowid, body) VALUES (?, ?)", (rowid, body(title, text)))
 
 
-def remove(conn: sqlite3.Connection, rowid: int, title: str | None, text: str) -> None:
-    """Take an article row out, given the title and text it was indexed with."""
+def remove(
+    conn: sqlite3.Connection,
+    rowid: int,
+    title: str | None,
+    text: str,
+    site: str,
+    published: str | None,
+) -> None:
+    """Take an article row out, given what it was indexed with."""
     old = prepare(title, text)
     conn.execute(
-        "INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-        (rowid, old.title_words, old.text_words),
+        "INSERT INTO articles_fts (articles_fts, rowid, title, text, facets) "
+        "VALUES ('delete', ?, ?, ?, ?)",
+        (rowid, old.title_words, old.text_words, facets(site, published)),
     )
     conn.execute(
         "INSERT INTO articles_tri (articles_tri, rowid, body) VALUES ('delete', ?, ?)",
@@ -167,9 +201,14 @@ def remove(conn: sqlite3.Connection, rowid: int, title: str | None, text: str) -
 class _Plan:
     """The SQL of one query: word matches (tier A) and substring matches (tier B)."""
 
-    def __init__(self, query: q.Query, where: str, params: list[Any]) -> None:
+    def __init__(
+        self, query: q.Query, where: str, params: list[Any], facet: str | None = None
+    ) -> None:
         self.query = query
-        self.word = q.word_match(query)
+        #: Words in the title and text only (a user's ``y2022`` is not the facet token).
+        self.word = "{title text} : (" + q.word_match(query) + ")"
+        if facet:
+            self.word += f" AND {facet}"
         self.neg_params = [q.like(f) for f in q.negated_substrings(query)]
         self.neg_sql = " ".join(f"AND NOT {_LIKE}" for _ in self.neg_params)
         self.a_sql = (
@@ -231,7 +270,8 @@ def _bounded_count(conn: sqlite3.Connection, sql: str, params: list[Any], cap: i
 def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple], bool]:
     """bm25-ranked (id, score, published) of the candidate word matches; whether they are all
     the word matches."""
-    select = f"f.rowid, bm25(articles_fts, {TITLE_WEIGHT}, {TEXT_WEIGHT}), a.published"
+    weights = f"{TITLE_WEIGHT}, {TEXT_WEIGHT}, {FACET_WEIGHT}"
+    select = f"f.rowid, bm25(articles_fts, {weights}), a.published"
     sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?")
     rows = conn.execute(sql, [*params, RANK_CANDIDATES]).fetchall()
     complete = len(rows) < RANK_CANDIDATES
@@ -379,7 +419,7 @@ def search(
     if query.site and site and query.site != site:
         return Total.of(0, False), []  # two different sites asked for
     where, params = filters(site or query.site, since, until)
-    plan = _Plan(query, where, params)
+    plan = _Plan(query, where, params, facet_match(conn, site or query.site, since, until))
     limit, offset = max(0, limit), max(0, offset)
     try:
         if sort == "date":
@@ -416,11 +456,50 @@ def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]
     query = q.parse(text)
     filter_args.setdefault("site", query.site)
     where, params = filters(**filter_args)
-    plan = _Plan(query, where, params)
+    plan = _Plan(query, where, params, facet_match(conn, **filter_args))
     found = {r[0] for r in conn.execute(*plan.ids())}
     if plan.b_sql is not None:
         found |= {r[0] for r in conn.execute(*plan.b("t.rowid"))}
     return found
+
+
+def facet_match(
+    conn: sqlite3.Connection,
+    site: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> str | None:
+    """The filters as FTS5 terms on the ``facets`` column (``filters`` stays the exact check:
+    a date range is covered by whole months, the days at its ends are checked on the row)."""
+    parts = []
+    if site:
+        parts.append(f'{{facets}} : "{_site_token(site)}"')
+    months = _date_tokens(conn, since, until)
+    if months is not None:
+        parts.append("{facets} : (" + (" OR ".join(months) or '"m000000"') + ")")
+    return " AND ".join(parts) or None
+
+
+def _date_tokens(
+    conn: sqlite3.Connection, since: str | None, until: str | None
+) -> list[str] | None:
+    """Year and month tokens covering [since, until] (open ends: the archive's first and last
+    dates); None when there is no date filter or a bound is not an ISO date."""
+    if not since and not until:
+        return None
+    if not since or not until:
+        first, last = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
+        since, until = since or first or "", until or last or ""
+    if not (_MONTH.match(since) and _MONTH.match(until)):
+        return None if since and until else []
+    y1, m1, y2, m2 = int(since[:4]), int(since[5:7]), int(until[:4]), int(until[5:7])
+    if (y1, m1) > (y2, m2):
+        return []
+    if y1 == y2:
+        return [f"m{y1}{m:02d}" for m in range(m1, m2 + 1)] if (m1, m2) != (1, 12) else [f"y{y1}"]
+    head = [f"y{y1}"] if m1 == 1 else [f"m{y1}{m:02d}" for m in range(m1, 13)]
+    tail = [f"y{y2}"] if m2 == 12 else [f"m{y2}{m:02d}" for m in range(1, m2 + 1)]
+    return head + [f"y{y}" for y in range(y1 + 1, y2)] + tail
 
 
 def filters(

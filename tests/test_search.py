@@ -190,3 +190,68 @@ def test_search_tables_stay_readable_by_plain_sqlite(index: Index) -> None:
     ).fetchall()
     assert rows == [(2,)]
     conn.close()
+
+
+def _dated(n: int, site: str, published: str | None) -> ArticleItem:
+    text = f"ประชุมคณะรัฐมนตรีเรื่องทุเรียน ครั้งที่ {n} ชาวบ้านสามคนมาด้วย"
+    item = _item(n, f"ข่าวที่ {n}", text, site=site)
+    item.published = published
+    return item
+
+
+SITES = ["moral-center", "กรม_ข่าว", "labour", "labour2"]
+
+
+@pytest.fixture()
+def dated(tmp_path: Path) -> list[ArticleItem]:
+    days = [
+        "2019-12-31",
+        "2020-01-01",
+        "2020-02-29",
+        "2020-12-31",
+        "2021-06-15",
+        None,
+        "2023-01-01",
+    ]
+    items = [_dated(n, SITES[n % len(SITES)], days[n % len(days)]) for n in range(40)]
+    return items
+
+
+@pytest.mark.parametrize(
+    ("site", "since", "until"),
+    [
+        ("moral-center", None, None),
+        ("กรม_ข่าว", "2020-01-01", None),
+        ("labour", None, "2020-02-28"),  # labour2 shares no token with labour
+        (None, "2020-01-02", "2020-12-31"),  # partial months at both ends
+        (None, "2019-12-31", "2020-01-01"),  # across a year's end
+        (None, "2020-01-01", "2020-12-31"),  # a whole year
+        (None, "2021-07-01", "2021-06-01"),  # an empty range
+        ("labour2", "2018-01-01", "2030-12-31"),  # years without articles
+    ],
+)
+def test_site_and_date_filters_as_index_terms_find_exactly_the_matching_rows(
+    tmp_path: Path, dated: list[ArticleItem], site: str | None, since: str | None, until: str | None
+) -> None:
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(dated)
+        expected = sorted(
+            n
+            for n, item in enumerate(dated)
+            if (site is None or item.site == site)
+            and (since is None or (item.published or "") >= since)
+            and (until is None or (item.published is not None and item.published <= until))
+        )
+        # "คน": the word index alone (no trigram); then both tiers; then the substring tier
+        for text in ("คน", "ทุเรียน", "คณะรัฐมนตรีเรื่อง"):
+            assert sorted(_ns(idx, text, site=site, since=since, until=until)) == expected, text
+            found = search.all_ids(idx.conn, text, site=site, since=since, until=until)
+            assert len(found) == len(expected), text
+
+
+def test_facet_tokens_are_not_found_by_words_a_user_types(tmp_path: Path) -> None:
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles([_dated(1, "labour", "2022-03-01")])
+        for token in search.facets("labour", "2022-03-01").split():
+            assert _ns(idx, token) == []
+        assert _ns(idx, "ทุเรียน", since="2022-03-01", until="2022-03-01") == [1]
