@@ -261,8 +261,12 @@ class _Plan:
         return f"SELECT {select} {sql} {tail}", list(self.b_params)
 
 
-def _bounded_count(conn: sqlite3.Connection, sql: str, params: list[Any], cap: int) -> Total:
-    """Count rows of ``sql`` up to ``cap``."""
+def _bounded_count(
+    conn: sqlite3.Connection, sql: str, params: list[Any], cap: int, expr: str | None = None
+) -> Total:
+    """Count rows of ``sql`` up to ``cap`` (``expr``: another MATCH expression, the first
+    parameter)."""
+    params = [expr, *params[1:]] if expr is not None else params
     n = conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, cap]).fetchone()[0]
     return Total.of(n, n >= cap)
 
@@ -295,6 +299,7 @@ def _substring_only(
     want: int,
     cap: int,
     strict: bool = False,
+    newer_than: str | None = None,
 ) -> tuple[list[int], Total]:
     """Substring matches not in ``exclude``, newest row first: the ``want`` after ``skip`` of
     them, and their count (up to ``cap``, or as far as ``COUNT_BUDGET_S`` allows; ``strict``:
@@ -311,7 +316,11 @@ def _substring_only(
 
     conn.set_progress_handler(late, 100)  # one step can check a long article: look often
     try:
-        for (rowid,) in conn.execute(*plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude)):
+        sql, params = plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude)
+        if newer_than is not None:  # only those published on or after ``newer_than``
+            sql = sql.replace("ORDER BY t.rowid DESC", "AND a.published >= ? ORDER BY t.rowid DESC")
+            params.append(newer_than)
+        for (rowid,) in conn.execute(sql, params):
             if skip <= n < skip + want:
                 page.append(rowid)
             n += 1
@@ -359,11 +368,76 @@ def _page_ids(
     return page, Total.of(count_a + count_b, count_b.at_least)
 
 
+#: ``--sort date`` reads a year's word matches at once up to this many, else month by month;
+#: it walks at most this many years (a misread date such as year 0001 sorts the old way).
+YEAR_ROWS = 5000
+MAX_YEARS = 200
+
+
 def _page_ids_by_date(
     conn: sqlite3.Connection, plan: _Plan, where: str, params: list[Any], offset: int, limit: int
 ) -> tuple[list[tuple[int, str, float]], Total]:
-    """Newest first: up to ``DATE_SORT_CAP`` word matches (and the substring-only ones) are
-    sorted by date; beyond that, matches are dense enough to walk down the date index."""
+    """Newest first. The word matches are read a year (or, in a busy year, a month) at a time,
+    newest first, through the facet tokens, until the page is full: a common word costs the
+    matches of its last months, not all of them. The substring-only matches (newest rows
+    first, within ``COUNT_BUDGET_S``) are merged in by date."""
+    first, last = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
+    if not (first and last and _MONTH.match(first) and _MONTH.match(last)) or (
+        int(last[:4]) - int(first[:4]) > MAX_YEARS
+    ):
+        return _page_ids_by_sorting(conn, plan, where, params, offset, limit)
+    want = offset + limit
+    rows: dict[int, tuple] = {}
+    select = "a.id, 'word', a.published"
+    years = range(int(last[:4]), int(first[:4]) - 1, -1)
+    for year in years:
+        expr = f"{plan.word} AND {{facets}} : y{year}"
+        if not _bounded_count(conn, *plan.ids(), YEAR_ROWS, expr=expr).at_least:
+            rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
+        else:
+            for month in range(12, 0, -1):
+                month_expr = f"{plan.word} AND {{facets}} : m{year}{month:02d}"
+                rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=month_expr)))
+                if len(rows) >= want:
+                    break
+        if len(rows) >= want:
+            break
+    else:  # every dated match read: the undated ones come last
+        dated = " OR ".join(f"y{y}" for y in years)
+        expr = f"({plan.word}) NOT {{facets}} : ({dated})"
+        rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
+    count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
+    total = count_a
+    if plan.b_sql is not None:
+        ordered = _newest_first(list(rows.values()), 2)
+        # Every word match from the page's last date on has been read: substring-only
+        # matches older than that cannot reach the page.
+        cutoff = ordered[want - 1][2] if len(ordered) >= want else None
+        ids, count_b = _substring_only(
+            conn, plan, set(rows), 0, COUNT_CAP, COUNT_CAP, strict=True, newer_than=cutoff
+        )
+        _add_substring_rows(conn, rows, ids)
+        exact = (
+            not (count_a.at_least or count_b.at_least or cutoff) and count_a + count_b < COUNT_CAP
+        )
+        total = Total.of(min(count_a + count_b, COUNT_CAP), not exact)
+    ordered = _newest_first(list(rows.values()), 2)
+    return [(r[0], r[1], 0.0) for r in ordered[offset : offset + limit]], total
+
+
+def _add_substring_rows(conn: sqlite3.Connection, rows: dict[int, tuple], ids: list[int]) -> None:
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT id, published FROM articles WHERE id IN ({marks})"
+    for i, published in conn.execute(sql, ids):
+        rows.setdefault(i, (i, "substring", published))
+
+
+def _page_ids_by_sorting(
+    conn: sqlite3.Connection, plan: _Plan, where: str, params: list[Any], offset: int, limit: int
+) -> tuple[list[tuple[int, str, float]], Total]:
+    """Newest first for an archive with dates the facet tokens do not cover: up to
+    ``DATE_SORT_CAP`` word matches (and the substring-only ones) are sorted by date; beyond
+    that, matches are dense enough to walk down the date index."""
     count_a = _bounded_count(conn, *plan.ids(), DATE_SORT_CAP)
     if not count_a.at_least:
         select = "a.id, 'word', a.published"

@@ -255,3 +255,45 @@ def test_facet_tokens_are_not_found_by_words_a_user_types(tmp_path: Path) -> Non
         for token in search.facets("labour", "2022-03-01").split():
             assert _ns(idx, token) == []
         assert _ns(idx, "ทุเรียน", since="2022-03-01", until="2022-03-01") == [1]
+
+
+@pytest.mark.parametrize("year_rows", [5000, 2])  # a year at once, or month by month
+def test_sort_by_date_pages_match_a_full_sort_with_undated_last(
+    tmp_path: Path, dated: list[ArticleItem], year_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "YEAR_ROWS", year_rows)
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(dated)
+        for text, site in (("คน", None), ("ทุเรียน", "labour"), ("คณะรัฐมนตรีเรื่อง", None)):
+            expected = [
+                item.published
+                for item in sorted(dated, key=lambda i: i.published or "", reverse=True)
+                if site is None or item.site == site
+            ]
+            expected = [p for p in expected if p] + [p for p in expected if not p]
+            seen: list[int] = []
+            for offset in range(0, len(expected), 7):
+                page = idx.search(text, site=site, sort="date", limit=7, offset=offset)[1]
+                seen += [int(h.url.rsplit("/", 1)[1]) for h in page]
+            assert [dated[n].published for n in seen] == expected, text
+            assert len(set(seen)) == len(seen)
+
+
+def test_sort_by_date_merges_substring_only_matches_by_date(tmp_path: Path) -> None:
+    # even: "อยุธยา" a word; odd: only inside "พระนครศรีอยุธยา" (the trigram tier); dates interleave
+    items = []
+    for n in range(30):
+        text = "ไปเที่ยวอยุธยาเมื่อวาน" if n % 2 == 0 else "ผู้ว่าราชการจังหวัดพระนครศรีอยุธยาตรวจน้ำท่วม"
+        item = _item(n, f"ข่าว {n}", text)
+        item.published = f"2021-{1 + n % 12:02d}-{1 + n:02d}"
+        items.append(item)
+    expected = sorted(range(30), key=lambda n: (items[n].published, n), reverse=True)
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(items)
+        seen = []
+        for offset in range(0, 30, 4):
+            seen += [
+                int(h.url.rsplit("/", 1)[1])
+                for h in idx.search("อยุธยา", sort="date", limit=4, offset=offset)[1]
+            ]
+    assert [items[n].published for n in seen] == [items[n].published for n in expected]
