@@ -317,9 +317,11 @@ def _substring_only(
     conn.set_progress_handler(late, 100)  # one step can check a long article: look often
     try:
         sql, params = plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude)
-        if newer_than is not None:  # only those published on or after ``newer_than``
-            sql = sql.replace("ORDER BY t.rowid DESC", "AND a.published >= ? ORDER BY t.rowid DESC")
-            params.append(newer_than)
+        if newer_than is not None:  # only those published on or after ``newer_than``, a
+            # check on the filter index before any text is read
+            match = "WHERE articles_tri MATCH ? AND "
+            sql = sql.replace(match, match + "a.published >= ? AND ", 1)
+            params.insert(1, newer_than)
         for (rowid,) in conn.execute(sql, params):
             if skip <= n < skip + want:
                 page.append(rowid)
@@ -379,9 +381,10 @@ def _page_ids_by_date(
 ) -> tuple[list[tuple[int, str, float]], Total]:
     """Newest first. The word matches are read a year (or, in a busy year, a month) at a time,
     newest first, through the facet tokens, until the page is full: a common word costs the
-    matches of its last months, not all of them. The substring-only matches (newest rows
-    first, within ``COUNT_BUDGET_S``) are merged in by date."""
-    first, last = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
+    matches of its last months, not all of them. With fewer than ``COUNT_CAP`` word matches,
+    the substring-only ones (newest rows first, within ``COUNT_BUDGET_S``) are merged in by
+    date."""
+    first, last = _date_span(conn)
     if not (first and last and _MONTH.match(first) and _MONTH.match(last)) or (
         int(last[:4]) - int(first[:4]) > MAX_YEARS
     ):
@@ -408,7 +411,9 @@ def _page_ids_by_date(
         rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
     count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
     total = count_a
-    if plan.b_sql is not None:
+    # As in ranked order: with ``COUNT_CAP`` word matches or more, substring-only ones are not
+    # listed (finding them means reading every trigram candidate: there is no date order there).
+    if plan.b_sql is not None and not count_a.at_least:
         ordered = _newest_first(list(rows.values()), 2)
         # Every word match from the page's last date on has been read: substring-only
         # matches older than that cannot reach the page.
@@ -554,6 +559,14 @@ def facet_match(
     return " AND ".join(parts) or None
 
 
+def _date_span(conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+    """The first and last publication dates: two lookups in ``articles_published`` (one query
+    asking for both would scan the whole index: SQLite's min/max shortcut takes one alone)."""
+    first = conn.execute("SELECT min(published) FROM articles").fetchone()[0]
+    last = conn.execute("SELECT max(published) FROM articles").fetchone()[0]
+    return first, last
+
+
 def _date_tokens(
     conn: sqlite3.Connection, since: str | None, until: str | None
 ) -> list[str] | None:
@@ -562,7 +575,7 @@ def _date_tokens(
     if not since and not until:
         return None
     if not since or not until:
-        first, last = conn.execute("SELECT min(published), max(published) FROM articles").fetchone()
+        first, last = _date_span(conn)
         since, until = since or first or "", until or last or ""
     if not (_MONTH.match(since) and _MONTH.match(until)):
         return None if since and until else []
