@@ -19,7 +19,8 @@ from archiver.thai import normalize_digits, segment
 MAX_QUERY_CHARS = 1000
 _TOKEN = re.compile(r'-?"[^"]*"|\S+')
 #: FTS5 syntax a user may type (``NEAR(``, brackets, ``*``, ``^``): never sent, just dropped.
-_FTS_SYNTAX = re.compile(r"\bNEAR\(|[(){}\[\]*^+]")
+#: U+E000 opens the index's facet tokens (``search.FACET_MARK``): dropped too.
+_FTS_SYNTAX = re.compile(r"\bNEAR\(|[(){}\[\]*^+\ue000]")
 #: Leading Thai vowels are written before the consonant they follow in speech: never cut after.
 _LEADING_VOWELS = "เแโใไ"
 
