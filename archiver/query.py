@@ -209,7 +209,7 @@ def _safe_end(text: str, i: int) -> int:
 
 def _first_match(text: str, needles: list[str]) -> int:
     """Offset of the first needle (lower-case, ASCII digits) in ``text``, ignoring case and
-    digit script; 0 when none occurs. Needles without case or digits (Thai words) are looked
+    digit script; -1 when none occurs. Needles without case or digits (Thai words) are looked
     for in ``text`` as it is, without lower-casing a whole article."""
     lowered: str | None = None
     hits = []
@@ -222,7 +222,17 @@ def _first_match(text: str, needles: list[str]) -> int:
             if len(lowered) != len(text):  # a character lower-cased to two: offsets drift
                 lowered = normalize_digits(text)
         hits.append(lowered.find(needle))
-    return min((h for h in hits if h >= 0), default=0)
+    return min((h for h in hits if h >= 0), default=-1)
+
+
+def needles(words: list[str]) -> list[str]:
+    """What snippets look for: the words lower-cased with ASCII digits, longest first."""
+    return sorted({normalize_digits(w.lower()) for w in words if w}, key=len, reverse=True)
+
+
+def occurs(text: str, words: list[str]) -> bool:
+    """Whether any of ``words`` occurs in ``text`` (case and digit script ignored)."""
+    return _first_match(text, needles(words)) >= 0
 
 
 #: Raw characters read on each side of the first match: collapsing whitespace only shrinks
@@ -233,25 +243,29 @@ _NON_SPACE = re.compile(r"\S")
 
 
 def snippet(
-    text: str, words: list[str], width: int = 160, mark: tuple[str, str] = ("**", "**")
+    text: str,
+    words: list[str],
+    width: int = 160,
+    mark: tuple[str, str] = ("**", "**"),
+    more: bool = False,
 ) -> str:
     """A window of ``text`` around the first match with every match marked.
 
     The window never cuts a Thai character cluster (a consonant and its vowel and tone marks)
     apart, and prefers to start and end at a space. Only a piece of the article around the
     match is reworked (whitespace collapsed, matches marked): a 12 KB article costs about as
-    much as a short one.
+    much as a short one. ``more``: ``text`` is the start of a longer text (a trailing "…").
     """
-    needles = sorted({normalize_digits(w.lower()) for w in words if w}, key=len, reverse=True)
-    first = _first_match(text, needles)
+    found = needles(words)
+    first = max(0, _first_match(text, found))
     lo = _safe_start(text, max(0, first - _MARGIN * width))
     hi = _safe_end(text, first + _MARGIN * width)
     more_before = _NON_SPACE.search(text, 0, lo) is not None
-    more_after = _NON_SPACE.search(text, hi) is not None
+    more_after = more or _NON_SPACE.search(text, hi) is not None
     flat = _SPACE_RUN.sub(" ", text[lo:hi])
     flat = flat if more_before else flat.lstrip()
     flat = flat if more_after else flat.rstrip()
-    first = _first_match(flat, needles)
+    first = max(0, _first_match(flat, found))
     start = max(0, first - width // 3)
     space = flat.rfind(" ", max(0, start - 20), first)
     start = space + 1 if space >= 0 and start > 0 else _safe_start(flat, start)
@@ -259,8 +273,8 @@ def snippet(
     space = flat.find(" ", end, end + 20)
     end = space if space >= 0 else _safe_end(flat, end)
     window = flat[start:end].strip() if more_before or more_after else flat[start:end]
-    if needles:
-        pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    if found:
+        pattern = re.compile("|".join(re.escape(n) for n in found), re.IGNORECASE)
         folded = normalize_digits(window)
         out, last = [], 0
         for m in pattern.finditer(folded):

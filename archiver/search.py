@@ -30,7 +30,7 @@ from multiprocessing.pool import Pool
 from typing import Any
 
 from archiver import query as q
-from archiver import thai
+from archiver import ranking, thai
 
 #: Version of the tables below (``meta.search_schema``); 2: contentless word table, trigram
 #: table with ``detail=none`` over ``articles_tri_src``; 3: the word table's ``facets`` column.
@@ -293,15 +293,21 @@ def _bounded_count(
 
 
 def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple], bool]:
-    """bm25-ranked (id, score, published) of the candidate word matches; whether they are all
-    the word matches."""
+    """bm25-ranked (id, score, published) of the candidate word matches (a higher score
+    first); whether they are all the word matches. FTS5's ``bm25()``, or for a phrase of
+    several words ``archiver.ranking`` (the same formula without the scan of every match)."""
+    own = ranking.needed(plan.query)
     weights = f"{TITLE_WEIGHT}, {TEXT_WEIGHT}, {FACET_WEIGHT}"
-    select = f"f.rowid, bm25(articles_fts, {weights}), a.published"
+    select = f"f.rowid, {'0' if own else f'-bm25(articles_fts, {weights})'}, a.published"
     sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?")
     rows = conn.execute(sql, [*params, RANK_CANDIDATES]).fetchall()
     complete = len(rows) < RANK_CANDIDATES
-    ranked = _newest_first(list({r[0]: r for r in rows}.values()), 2)
-    ranked.sort(key=lambda r: r[1])  # stable: the newer first among equal scores
+    rows = list({r[0]: r for r in rows}.values())
+    if own:
+        score = ranking.scores(conn, plan.query, [r[0] for r in rows], (TITLE_WEIGHT, TEXT_WEIGHT))
+        rows = [(r[0], score.get(r[0], 0.0), r[2]) for r in rows]
+    ranked = _newest_first(rows, 2)
+    ranked.sort(key=lambda r: -r[1])  # stable: the newer first among equal scores
     return ranked, complete
 
 
@@ -363,13 +369,15 @@ def _page_ids(
 ) -> tuple[list[tuple[int, str, float]], Total]:
     """(id, how, score) of the hits at [offset, offset + limit), and the total count."""
     ranked, complete = _ranked_word_hits(conn, plan)
-    page = [(r[0], "word", -float(r[1])) for r in ranked[offset : offset + limit]]
+    page = [(r[0], "word", float(r[1])) for r in ranked[offset : offset + limit]]
     if complete:
         count_a = Total.of(len(ranked), False)
         a_ids = {r[0] for r in ranked}
     else:
-        count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
-        a_ids = set() if count_a.at_least else {r[0] for r in conn.execute(*plan.ids())}
+        sql, params = plan.ids("LIMIT ?")  # the count and the ids in one pass
+        a_list = [r[0] for r in conn.execute(sql, [*params, COUNT_CAP])]
+        count_a = Total.of(len(a_list), len(a_list) >= COUNT_CAP)
+        a_ids = set() if count_a.at_least else set(a_list)
     if len(page) < limit and not complete:
         floor = min(r[0] for r in ranked[:RANK_CANDIDATES])
         seen = ",".join(str(r[0]) for r in ranked)
@@ -540,13 +548,21 @@ def _hits(
         return
     marks = ",".join("?" * len(ids))
     cur = conn.execute(
-        f"SELECT id, url, title, published, site, text FROM articles WHERE id IN ({marks})",
+        f"SELECT id, url, title, published, site FROM articles WHERE id IN ({marks})",
         [i for i, _, _ in ids],
     )
     rows = {r[0]: r for r in cur}
+    words = query.words()
     for article_id, how, score in ids:
-        _, url, title, published, site, body = rows[article_id]
-        snippet = q.snippet(body, query.words(), mark=mark)
+        _, url, title, published, site = rows[article_id]
+        # The start of the text is enough when the match is there (a 400 KB cabinet summary
+        # is not read whole for a 160-character window).
+        body, scale = ranking.text_prefix(conn, article_id)
+        more = scale > 1
+        if more and not q.occurs(body, words):
+            sql = "SELECT text FROM articles WHERE id = ?"
+            body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
+        snippet = q.snippet(body, words, mark=mark, more=more)
         yield Hit(url, title, published, site, snippet, round(score, 4), how)
 
 
