@@ -10,13 +10,21 @@ article checks them, so a substring hit always contains the query. Queries of 1-
 have no trigram and are answered by the word index alone. Both are plain FTS5 tables that
 sqlite3, sqlite-utils and Datasette read.
 
+Filters are words too: ``articles_fts`` has a third column, ``facets``, holding each article's
+site, year and month as tokens (``facets``), so ``--site``/``--since``/``--until`` become FTS5
+terms intersected with the query's words inside FTS5 (a date range is covered by whole years
+and months; the row check on ``articles`` stays, exact to the day). ``--sort date`` reads the
+word matches a year or a month at a time through the same tokens, newest first.
+
 Ranking at a million articles (FACTS.md: bm25 over every match takes seconds): word matches
 come first, ranked by bm25 (title weighted above text, the newer date on a tie) over the
-``RANK_CANDIDATES`` newest matching rows; word matches beyond those follow, newest row first;
-then the substring-only matches, newest row first (listed only while word matches number under
-``COUNT_CAP``). Counts are exact up to ``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower
-bound (``Total.at_least``); substring-only matches are counted only once the word matches run
-out on the page asked for (before that the count is the word matches' "at least").
+``RANK_CANDIDATES`` newest matching rows (FTS5's ``bm25()``, or ``archiver.ranking`` for
+phrases of several words, whose IDF FTS5 would find by scanning every match); word matches
+beyond those follow, newest row first; then the substring-only matches, newest row first
+(listed only while word matches number under ``COUNT_CAP``). Counts are exact up to
+``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower bound (``Total.at_least``);
+substring-only matches are counted only once the word matches run out on the page asked for
+(before that the count is the word matches' "at least").
 """
 
 from __future__ import annotations
