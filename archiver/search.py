@@ -228,6 +228,12 @@ def remove(
 
 
 # -- queries ---------------------------------------------------------------------------------
+def _one_trigram(form: str) -> bool:
+    """Whether the trigram MATCH of ``form`` finds exactly what ``LIKE`` would: three
+    characters, folded alike (the trigram tokenizer folds case beyond ASCII, LIKE does not)."""
+    return len(form) == 3 and all(c.isascii() or c.lower() == c.upper() for c in form)
+
+
 class _Plan:
     """The SQL of one query: word matches (tier A) and substring matches (tier B)."""
 
@@ -256,7 +262,9 @@ class _Plan:
         self.b_params: list[Any] = []
         if self.groups is None:
             return
-        checks = " AND ".join("(" + " OR ".join([_LIKE] * len(g)) + ")" for g in self.groups)
+        # A 3-character form is one trigram: the MATCH alone is exact, no text to read.
+        checked = [g for g in self.groups if not all(map(_one_trigram, g))]
+        checks = " AND ".join("(" + " OR ".join([_LIKE] * len(g)) + ")" for g in checked) or "1"
         word_negs = q.negated_words(query)
         self.b_sql = (
             f"FROM articles_tri t CROSS JOIN {_ARTICLES} ON a.id = t.rowid "
@@ -271,7 +279,7 @@ class _Plan:
         self.b_params = [
             q.trigram_match(self.groups),
             *params,
-            *(q.like(f) for g in self.groups for f in g),
+            *(q.like(f) for g in checked for f in g),
             *self.neg_params,
             *word_negs,
         ]

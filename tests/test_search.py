@@ -298,3 +298,15 @@ def test_sort_by_date_merges_substring_only_matches_by_date(tmp_path: Path) -> N
                 for h in idx.search("อยุธยา", sort="date", limit=4, offset=offset)[1]
             ]
     assert [items[n].published for n in seen] == [items[n].published for n in expected]
+
+
+@pytest.mark.parametrize("text", ["ธยา", "VID", "ยาเ", "ุธย", "ระน"])
+def test_three_character_substring_is_one_exact_trigram(index: Index, text: str) -> None:
+    # one trigram: the MATCH alone decides, no LIKE; the hits must be those of a plain scan
+    containing = {
+        n for n, (title, body) in enumerate(DOCS) if text.lower() in f"{title}\n{body}".lower()
+    }
+    hits = index.search(text, limit=50)[1]
+    words = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "word"}
+    substrings = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "substring"}
+    assert substrings == containing - words and containing
