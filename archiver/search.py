@@ -242,6 +242,8 @@ class _Plan:
     ) -> None:
         self.query = query
         self.word = q.word_match(query)
+        self.facet = facet
+        self.site_filtered = "a.site" in where  # a site's articles: density unknown
         if facet:
             self.word += f" AND {facet}"
         self.neg_params = [q.like(f) for f in q.negated_substrings(query)]
@@ -312,7 +314,7 @@ def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple
     """bm25-ranked (id, score, published) of the candidate word matches (a higher score
     first); whether they are all the word matches. FTS5's ``bm25()``, or for a phrase of
     several words ``archiver.ranking`` (the same formula without the scan of every match)."""
-    own = ranking.needed(plan.query)
+    own = ranking.needed(conn, plan.query, filtered=plan.facet is not None)
     weights = f"{TITLE_WEIGHT}, {TEXT_WEIGHT}, {FACET_WEIGHT}"
     select = f"f.rowid, {'0' if own else f'-bm25(articles_fts, {weights})'}, a.published"
     sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?")
@@ -417,24 +419,33 @@ def _page_ids(
 
 #: ``--sort date`` reads a year's word matches at once up to this many, else month by month;
 #: it walks at most this many years (a misread date such as year 0001 sorts the old way).
-YEAR_ROWS = 5000
+YEAR_ROWS = 1000
 MAX_YEARS = 200
 
 
 def _page_ids_by_date(
     conn: sqlite3.Connection, plan: _Plan, where: str, params: list[Any], offset: int, limit: int
 ) -> tuple[list[tuple[int, str, float]], Total]:
-    """Newest first. The word matches are read a year (or, in a busy year, a month) at a time,
-    newest first, through the facet tokens, until the page is full: a common word costs the
-    matches of its last months, not all of them. With fewer than ``COUNT_CAP`` word matches,
-    the substring-only ones (newest rows first, within ``COUNT_BUDGET_S``) are merged in by
-    date."""
+    """Newest first. A word in many articles (over ``COUNT_CAP`` matches, dense enough that
+    a page comes within ``DENSE_PROBES`` articles) walks down the date index, probing the
+    word index for each article. Otherwise the word matches are read a year (or, in a busy
+    year, a month) at a time, newest first, through the facet tokens, until the page is
+    full: a common word costs the matches of its last months, not all of them. With fewer
+    than ``COUNT_CAP`` word matches, the substring-only ones (newest rows first, within
+    ``COUNT_BUDGET_S``) are merged in by date."""
     first, last = _date_span(conn)
     if not (first and last and _MONTH.match(first) and _MONTH.match(last)) or (
         int(last[:4]) - int(first[:4]) > MAX_YEARS
     ):
         return _page_ids_by_sorting(conn, plan, where, params, offset, limit)
     want = offset + limit
+    count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
+    # Many word matches (so no substring-only ones listed), dense among the articles: down
+    # the date index, probing each article.
+    if count_a.at_least and not plan.site_filtered and _dense(conn, plan, want):
+        page = _walk_dates(conn, plan, where, params, want)
+        if len(page) >= want:
+            return [(r[0], r[1], 0.0) for r in page[offset:]], count_a
     rows: dict[int, tuple] = {}
     select = "a.id, 'word', a.published"
     years = range(int(last[:4]), int(first[:4]) - 1, -1)
@@ -453,7 +464,6 @@ def _page_ids_by_date(
     else:  # every dated match read: the undated ones come last
         expr = f"({plan.word}) NOT {_facet_any(_year(y) for y in years)}"
         rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
-    count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
     total = count_a
     # As in ranked order: with ``COUNT_CAP`` word matches or more, substring-only ones are not
     # listed (finding them means reading every trigram candidate: there is no date order there).
@@ -472,6 +482,38 @@ def _page_ids_by_date(
         total = Total.of(min(count_a + count_b, COUNT_CAP), not exact)
     ordered = _newest_first(list(rows.values()), 2)
     return [(r[0], r[1], 0.0) for r in ordered[offset : offset + limit]], total
+
+
+#: ``--sort date`` walks the date index, probing the word index for each article, when a
+#: page is expected within this many articles (a word in 40% of them: 50 for 20 hits).
+DENSE_PROBES = 400
+
+
+def _dense(conn: sqlite3.Connection, plan: _Plan, want: int) -> bool:
+    """Whether the word matches are dense enough for ``_walk_dates`` (estimated from the
+    rarest term's document frequency)."""
+    stats = ranking.corpus(conn)
+    if not stats.rows:
+        return False
+    rarest = min(
+        sum(ranking.doc_frequency(conn, p.match, stats) for p in group)
+        for group in ranking.phrases(plan.query)
+    )
+    return rarest > 0 and want * stats.rows / rarest <= DENSE_PROBES
+
+
+def _walk_dates(
+    conn: sqlite3.Connection, plan: _Plan, where: str, params: list[Any], want: int
+) -> list[tuple]:
+    """The ``want`` newest dated word matches, down the date index (fewer: the dated ones ran
+    out; the caller then reads them the other way, with the undated ones)."""
+    sql = (
+        f"SELECT a.id, 'word', a.published FROM articles a WHERE {where} "
+        "AND a.published IS NOT NULL AND EXISTS (SELECT 1 FROM articles_fts f "
+        f"WHERE articles_fts MATCH ? AND f.rowid = a.id) {plan.neg_sql} "
+        "ORDER BY a.published DESC, a.id DESC LIMIT ?"
+    )
+    return conn.execute(sql, [*params, plan.word, *plan.neg_params, want]).fetchall()
 
 
 def _add_substring_rows(conn: sqlite3.Connection, rows: dict[int, tuple], ids: list[int]) -> None:

@@ -45,7 +45,7 @@ def index(tmp_path: Path) -> Index:
 
 def test_phrase_scores_order_rows_as_fts5_bm25_does(index: Index) -> None:
     query = q.parse(PHRASE)
-    assert ranking.needed(query)
+    assert ranking.needed(index.conn, query)
     expr = q.word_match(query)
     fts = dict(
         index.conn.execute(

@@ -258,11 +258,20 @@ def test_facet_tokens_are_not_found_by_words_a_user_types(tmp_path: Path) -> Non
         assert _ns(idx, "ทุเรียน", since="2022-03-01", until="2022-03-01") == [1]
 
 
-@pytest.mark.parametrize("year_rows", [5000, 2])  # a year at once, or month by month
+@pytest.mark.parametrize(
+    ("year_rows", "count_cap"),
+    # a year at once; month by month; down the date index (many matches, all dense)
+    [(5000, 1000), (2, 1000), (5000, 5)],
+)
 def test_sort_by_date_pages_match_a_full_sort_with_undated_last(
-    tmp_path: Path, dated: list[ArticleItem], year_rows: int, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    dated: list[ArticleItem],
+    year_rows: int,
+    count_cap: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(search, "YEAR_ROWS", year_rows)
+    monkeypatch.setattr(search, "COUNT_CAP", count_cap)
     with Index(tmp_path / "index.db") as idx:
         idx.upsert_articles(dated)
         for text, site in (("คน", None), ("ทุเรียน", "labour"), ("คณะรัฐมนตรีเรื่อง", None)):
