@@ -9,10 +9,11 @@ k1 1.2, b 0.75, column weights summed before saturation, length over all columns
 here for the candidate rows only:
 
 - term frequencies: occurrences of the term as typed in the title and in the first
-  ``TEXT_PREFIX`` bytes of the text (scaled up by the text's length beyond them: a cabinet
-  summary of 400 KB costs what a short article does), with digits in either script and Latin
-  case folded. Unlike FTS5 this also counts the term inside a longer word; a matching row
-  always counts at least once;
+  ``TEXT_PREFIX`` bytes of the text, counted in the UTF-8 bytes without decoding them (scaled
+  up by the text's length beyond them: a cabinet summary of 400 KB costs what a short article
+  does), with digits in either script and Latin case folded (ASCII letters in the text).
+  Unlike FTS5 this also counts the term inside a longer word; a matching row always counts
+  at least once;
 - lengths in tokens: those FTS5 stores itself (``articles_fts_docsize``, and the averages
   record of ``articles_fts_data``), so the length normalisation is ``bm25()``'s;
 - IDF: not needed for a single phrase (it scales every score alike, the order is the same);
@@ -48,6 +49,10 @@ class Phrase:
     match: str
     forms: list[str]  # digits in both scripts; lower case when ``folded``
     folded: bool  # has Latin letters: counted in lower(title) / lower(text)
+
+    @property
+    def encoded(self) -> list[bytes]:
+        return [f.encode() for f in self.forms]
 
 
 def phrases(query: q.Query) -> list[list[Phrase]]:
@@ -142,17 +147,24 @@ def idf(rows: int, df: float) -> float:
 TEXT_PREFIX = 32768
 
 
-def text_prefix(conn: sqlite3.Connection, rowid: int) -> tuple[str, float]:
-    """The start of an article's text (read through SQLite's incremental blob I/O, so a 400 KB
-    text costs what a 30 KB one does), and the factor from its length to the whole text's."""
+def text_prefix(conn: sqlite3.Connection, rowid: int) -> tuple[bytes, float]:
+    """The first ``TEXT_PREFIX`` bytes of an article's text as stored (UTF-8), read through
+    SQLite's incremental blob I/O so that a 400 KB text costs what a 30 KB one does, and the
+    factor from their length to the whole text's."""
     with conn.blobopen("articles", "text", rowid, readonly=True) as blob:
         size = len(blob)
         data = blob.read(TEXT_PREFIX)
-    return data.decode("utf-8", "ignore"), size / max(1, len(data))
+    return data, size / max(1, len(data))
 
 
 def _count(text: str, phrase: Phrase) -> int:
     return sum(text.count(form) for form in phrase.forms)
+
+
+def _count_bytes(data: bytes, phrase: Phrase) -> int:
+    """Occurrences in UTF-8 bytes, not decoded (a Thai character is 3 bytes; no form starts
+    inside another character's bytes, as UTF-8 lead bytes never look like continuations)."""
+    return sum(data.count(form) for form in phrase.encoded)
 
 
 def scores(
@@ -188,7 +200,7 @@ def scores(
             found = []
             for term in group:
                 in_title, in_text = lowered if (term.folded and lowered) else (title, text)
-                tf_text = _count(in_text, term) * scale
+                tf_text = _count_bytes(in_text, term) * scale
                 found.append(weights[0] * _count(in_title, term) + weights[1] * tf_text)
             if not any(found):  # matched words the text does not show as written: count once
                 found[0] = weights[1]

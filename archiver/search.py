@@ -615,8 +615,8 @@ def _hits(
         _, url, title, published, site = rows[article_id]
         # The start of the text is enough when the match is there (a 400 KB cabinet summary
         # is not read whole for a 160-character window).
-        body, scale = ranking.text_prefix(conn, article_id)
-        more = scale > 1
+        data, scale = ranking.text_prefix(conn, article_id)
+        body, more = data.decode("utf-8", "ignore"), scale > 1
         if more and not q.occurs(body, words):
             sql = "SELECT text FROM articles WHERE id = ?"
             body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
