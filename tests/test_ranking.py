@@ -9,24 +9,10 @@ import pytest
 from archiver import query as q
 from archiver import ranking
 from archiver.index import Index
-from archiver.items import ArticleItem
+from tests.articles import article as _item
 
 PHRASE = "สถานการณ์การแพร่ระบาด"  # three words for the segmenter: FTS5 scans every match
 FILLER = "รัฐบาลจัดประชุมเรื่องเศรษฐกิจของประเทศ "
-
-
-def _item(n: int, title: str, text: str) -> ArticleItem:
-    return ArticleItem(
-        url=f"http://127.0.0.1/r/{n}",
-        site="thaigov",
-        title=title,
-        published="2021-01-01",
-        published_raw=None,
-        author=None,
-        photographer=None,
-        text=text,
-        fetched_at="2026-01-01T00:00:00+00:00",
-    )
 
 
 @pytest.fixture()

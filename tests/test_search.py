@@ -15,6 +15,7 @@ from archiver.index import Index
 from archiver.items import ArticleItem
 from archiver.search import WORD_TOKENIZER
 from archiver.thai import index_text, segment
+from tests.articles import article as _item
 
 DOCS = [
     ("ประชุมคณะรัฐมนตรี ปี ๒๕๖๔", "นายกรัฐมนตรีเป็นประธานการประชุม เมื่อวันที่ ๙ พฤศจิกายน ๒๕๖๔ ที่ทำเนียบรัฐบาล"),
@@ -29,20 +30,6 @@ DOCS = [
         "Ministry of Public Health: vaccination against Covid-19 reached 80 percent",
     ),
 ]
-
-
-def _item(n: int, title: str, text: str, site: str = "thaigov", day: int = 1) -> ArticleItem:
-    return ArticleItem(
-        url=f"http://127.0.0.1/n/{n}",
-        site=site,
-        title=title,
-        published=f"2021-01-{day:02d}",
-        published_raw=None,
-        author=None,
-        photographer=None,
-        text=text,
-        fetched_at="2026-01-01T00:00:00+00:00",
-    )
 
 
 @pytest.fixture()
