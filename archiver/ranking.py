@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from archiver import query as q
 from archiver.thai import segment
@@ -49,10 +49,10 @@ class Phrase:
     match: str
     forms: list[str]  # digits in both scripts; lower case when ``folded``
     folded: bool  # has Latin letters: counted in lower(title) / lower(text)
+    encoded: list[bytes] = field(init=False)  # the forms in UTF-8, as the text is stored
 
-    @property
-    def encoded(self) -> list[bytes]:
-        return [f.encode() for f in self.forms]
+    def __post_init__(self) -> None:
+        self.encoded = [f.encode() for f in self.forms]
 
 
 def phrases(query: q.Query) -> list[list[Phrase]]:
@@ -70,7 +70,7 @@ def phrases(query: q.Query) -> list[list[Phrase]]:
     return groups
 
 
-def needed(conn: sqlite3.Connection, query: q.Query, filtered: bool = False) -> bool:
+def needed(conn: sqlite3.Connection, query: q.Query, stats: Corpus, filtered: bool = False) -> bool:
     """Whether FTS5's IDF scan would be costly for ``query``: a term is a phrase of several
     words, or its terms are in more than ``COMMON_ROWS`` rows together (``รัฐบาล`` in every
     article of a million: 22 ms for ``bm25()``'s count alone), or, in an archive of more rows
@@ -79,12 +79,11 @@ def needed(conn: sqlite3.Connection, query: q.Query, filtered: bool = False) -> 
     texts = [t.text for term in query.positive() for t in [term, *term.alternatives]]
     if any(len(segment(text)) > 1 for text in texts):
         return True
-    stats = corpus(conn)
     if stats.rows <= COMMON_ROWS:
         return False
     if filtered:
         return True
-    return sum(doc_frequency(conn, p.match, stats) for g in phrases(query) for p in g) > COMMON_ROWS
+    return sum(stats.doc_frequency(conn, p.match) for g in phrases(query) for p in g) > COMMON_ROWS
 
 
 def varints(blob: bytes) -> list[int]:
@@ -107,9 +106,18 @@ def varints(blob: bytes) -> list[int]:
 
 @dataclass
 class Corpus:
+    """What ranking needs of the whole index, read once per query."""
+
     rows: int
     avg_len: float
     max_id: int
+    _df: dict[str, float] = field(default_factory=dict)
+
+    def doc_frequency(self, conn: sqlite3.Connection, expr: str) -> float:
+        """Rows matching ``expr`` (``doc_frequency``), each expression looked up once."""
+        if expr not in self._df:
+            self._df[expr] = doc_frequency(conn, expr, self)
+        return self._df[expr]
 
 
 def corpus(conn: sqlite3.Connection) -> Corpus:
@@ -172,17 +180,18 @@ def scores(
     query: q.Query,
     ids: Sequence[int],
     weights: tuple[float, float],
+    stats: Corpus | None = None,
 ) -> dict[int, float]:
     """bm25 (higher is better) of the rows ``ids``, all of them matches of ``query``."""
     if not ids:
         return {}
-    stats = corpus(conn)
+    stats = stats or corpus(conn)
     groups = phrases(query)
     terms = [t for g in groups for t in g]
     idfs = (
         [1.0]
         if len(terms) == 1
-        else [idf(stats.rows, doc_frequency(conn, t.match, stats)) for t in terms]
+        else [idf(stats.rows, stats.doc_frequency(conn, t.match)) for t in terms]
     )
     marks = ",".join("?" * len(ids))
     sql = (

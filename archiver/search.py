@@ -238,12 +238,17 @@ class _Plan:
     """The SQL of one query: word matches (tier A) and substring matches (tier B)."""
 
     def __init__(
-        self, query: q.Query, where: str, params: list[Any], facet: str | None = None
+        self,
+        query: q.Query,
+        where: str,
+        params: list[Any],
+        facet: str | None = None,
+        site: str | None = None,
     ) -> None:
         self.query = query
         self.word = q.word_match(query)
         self.facet = facet
-        self.site_filtered = "a.site" in where  # a site's articles: density unknown
+        self.site = site  # a site's articles: the density of a word among them is unknown
         if facet:
             self.word += f" AND {facet}"
         self.neg_params = [q.like(f) for f in q.negated_substrings(query)]
@@ -270,7 +275,7 @@ class _Plan:
         word_negs = q.negated_words(query)
         self.b_sql = (
             f"FROM articles_tri t CROSS JOIN {_ARTICLES} ON a.id = t.rowid "
-            f"WHERE articles_tri MATCH ? AND t.rowid NOT IN ({{exclude}}) AND {where} "
+            f"WHERE articles_tri MATCH ? {{newer}} AND t.rowid NOT IN ({{exclude}}) AND {where} "
             f"AND {checks} {self.neg_sql}"
             + "".join(
                 " AND NOT EXISTS (SELECT 1 FROM articles_fts w WHERE articles_fts MATCH ? "
@@ -289,23 +294,30 @@ class _Plan:
     def a(self, select: str, tail: str = "", expr: str | None = None) -> tuple[str, list[Any]]:
         return f"SELECT {select} {self.a_sql} {tail}", [expr or self.word, *self.a_params]
 
-    def ids(self, tail: str = "") -> tuple[str, list[Any]]:
-        """Just the ids of the word matches."""
-        return f"SELECT f.rowid {self.a_bare} {tail}", [self.word, *self.a_params]
+    def ids(self, tail: str = "", expr: str | None = None) -> tuple[str, list[Any]]:
+        """Just the ids of the word matches (of ``expr`` instead of the query's words)."""
+        return f"SELECT f.rowid {self.a_bare} {tail}", [expr or self.word, *self.a_params]
 
-    def b(self, select: str, tail: str = "", exclude: Iterable[int] = ()) -> tuple[str, list[Any]]:
-        """Substring matches, but those in ``exclude`` (checked before the text is read)."""
+    def b(
+        self,
+        select: str,
+        tail: str = "",
+        exclude: Iterable[int] = (),
+        newer_than: str | None = None,
+    ) -> tuple[str, list[Any]]:
+        """Substring matches, but those in ``exclude`` and, with ``newer_than``, those published
+        before it (both checked before any text is read)."""
         assert self.b_sql is not None
         sql = self.b_sql.replace("{exclude}", ",".join(str(int(i)) for i in exclude))
-        return f"SELECT {select} {sql} {tail}", list(self.b_params)
+        params = list(self.b_params)
+        if newer_than is None:
+            return f"SELECT {select} {sql.replace('{newer}', '')} {tail}", params
+        params.insert(1, newer_than)  # right after the MATCH expression, as in the SQL
+        return f"SELECT {select} {sql.replace('{newer}', 'AND a.published >= ?')} {tail}", params
 
 
-def _bounded_count(
-    conn: sqlite3.Connection, sql: str, params: list[Any], cap: int, expr: str | None = None
-) -> Total:
-    """Count rows of ``sql`` up to ``cap`` (``expr``: another MATCH expression, the first
-    parameter)."""
-    params = [expr, *params[1:]] if expr is not None else params
+def _bounded_count(conn: sqlite3.Connection, sql: str, params: list[Any], cap: int) -> Total:
+    """Count rows of ``sql`` up to ``cap``."""
     n = conn.execute(f"SELECT count(*) FROM ({sql} LIMIT ?)", [*params, cap]).fetchone()[0]
     return Total.of(n, n >= cap)
 
@@ -314,7 +326,8 @@ def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple
     """bm25-ranked (id, score, published) of the candidate word matches (a higher score
     first); whether they are all the word matches. FTS5's ``bm25()``, or for a phrase of
     several words ``archiver.ranking`` (the same formula without the scan of every match)."""
-    own = ranking.needed(conn, plan.query, filtered=plan.facet is not None)
+    stats = ranking.corpus(conn)
+    own = ranking.needed(conn, plan.query, stats, filtered=plan.facet is not None)
     weights = f"{TITLE_WEIGHT}, {TEXT_WEIGHT}, {FACET_WEIGHT}"
     select = f"f.rowid, {'0' if own else f'-bm25(articles_fts, {weights})'}, a.published"
     sql, params = plan.a(select, "ORDER BY f.rowid DESC LIMIT ?")
@@ -322,7 +335,8 @@ def _ranked_word_hits(conn: sqlite3.Connection, plan: _Plan) -> tuple[list[tuple
     complete = len(rows) < RANK_CANDIDATES
     rows = list({r[0]: r for r in rows}.values())
     if own:
-        score = ranking.scores(conn, plan.query, [r[0] for r in rows], (TITLE_WEIGHT, TEXT_WEIGHT))
+        ids = [r[0] for r in rows]
+        score = ranking.scores(conn, plan.query, ids, (TITLE_WEIGHT, TEXT_WEIGHT), stats)
         rows = [(r[0], score.get(r[0], 0.0), r[2]) for r in rows]
     ranked = _newest_first(rows, 2)
     ranked.sort(key=lambda r: -r[1])  # stable: the newer first among equal scores
@@ -361,12 +375,7 @@ def _substring_only(
 
     conn.set_progress_handler(late, 100)  # one step can check a long article: look often
     try:
-        sql, params = plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude)
-        if newer_than is not None:  # only those published on or after ``newer_than``, a
-            # check on the filter index before any text is read
-            match = "WHERE articles_tri MATCH ? AND "
-            sql = sql.replace(match, match + "a.published >= ? AND ", 1)
-            params.insert(1, newer_than)
+        sql, params = plan.b("t.rowid", "ORDER BY t.rowid DESC", exclude, newer_than)
         for (rowid,) in conn.execute(sql, params):
             if skip <= n < skip + want:
                 page.append(rowid)
@@ -442,7 +451,7 @@ def _page_ids_by_date(
     count_a = _bounded_count(conn, *plan.ids(), COUNT_CAP)
     # Many word matches (so no substring-only ones listed), dense among the articles: down
     # the date index, probing each article.
-    if count_a.at_least and not plan.site_filtered and _dense(conn, plan, want):
+    if count_a.at_least and not plan.site and _dense(conn, plan, want):
         page = _walk_dates(conn, plan, where, params, want)
         if len(page) >= want:
             return [(r[0], r[1], 0.0) for r in page[offset:]], count_a
@@ -451,7 +460,7 @@ def _page_ids_by_date(
     years = range(int(last[:4]), int(first[:4]) - 1, -1)
     for year in years:
         expr = f"{plan.word} AND {_facet_any([_year(year)])}"
-        if not _bounded_count(conn, *plan.ids(), YEAR_ROWS, expr=expr).at_least:
+        if not _bounded_count(conn, *plan.ids(expr=expr), YEAR_ROWS).at_least:
             rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
         else:
             for month in range(12, 0, -1):
@@ -496,7 +505,7 @@ def _dense(conn: sqlite3.Connection, plan: _Plan, want: int) -> bool:
     if not stats.rows:
         return False
     rarest = min(
-        sum(ranking.doc_frequency(conn, p.match, stats) for p in group)
+        sum(stats.doc_frequency(conn, p.match) for p in group)
         for group in ranking.phrases(plan.query)
     )
     return rarest > 0 and want * stats.rows / rarest <= DENSE_PROBES
@@ -538,11 +547,7 @@ def _page_ids_by_sorting(
             ids, count_b = _substring_only(
                 conn, plan, set(rows), 0, COUNT_CAP, COUNT_CAP, strict=True
             )
-            marks = ",".join("?" * len(ids))
-            for i, published in conn.execute(
-                f"SELECT id, published FROM articles WHERE id IN ({marks})", ids
-            ):
-                rows[i] = (i, "substring", published)
+            _add_substring_rows(conn, rows, ids)
             exact = not count_b.at_least and count_a + count_b < COUNT_CAP
             total = Total.of(min(count_a + count_b, COUNT_CAP), not exact)
         ordered = _newest_first(list(rows.values()), 2)
@@ -583,8 +588,9 @@ def search(
     query = q.parse(text)
     if query.site and site and query.site != site:
         return Total.of(0, False), []  # two different sites asked for
-    where, params = filters(site or query.site, since, until)
-    plan = _Plan(query, where, params, facet_match(conn, site or query.site, since, until))
+    site = site or query.site
+    where, params = filters(site, since, until)
+    plan = _Plan(query, where, params, facet_match(conn, site, since, until), site)
     limit, offset = max(0, limit), max(0, offset)
     try:
         if sort == "date":
@@ -629,7 +635,7 @@ def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]
     query = q.parse(text)
     filter_args.setdefault("site", query.site)
     where, params = filters(**filter_args)
-    plan = _Plan(query, where, params, facet_match(conn, **filter_args))
+    plan = _Plan(query, where, params, facet_match(conn, **filter_args), filter_args["site"])
     found = {r[0] for r in conn.execute(*plan.ids())}
     if plan.b_sql is not None:
         found |= {r[0] for r in conn.execute(*plan.b("t.rowid"))}

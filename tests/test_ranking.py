@@ -31,7 +31,7 @@ def index(tmp_path: Path) -> Index:
 
 def test_phrase_scores_order_rows_as_fts5_bm25_does(index: Index) -> None:
     query = q.parse(PHRASE)
-    assert ranking.needed(index.conn, query)
+    assert ranking.needed(index.conn, query, ranking.corpus(index.conn))
     expr = q.word_match(query)
     fts = dict(
         index.conn.execute(
