@@ -15,8 +15,9 @@ NEWSPIDER_MODULE = "spiders"
 # -- the archive ------------------------------------------------------------------------------
 ARCHIVER_ARCHIVE = os.environ.get("ARCHIVER_ARCHIVE", "archive")
 ARCHIVER_WARC_MAX_SIZE = 1_000_000_000  # rotate near 1 GB (DESIGN.md)
-#: zlib level of text records (pages, requests, metadata; photos and PDFs are stored at 0):
-#: 3 compresses Thai HTML to 27.7% in 0.9 ms a page, 6 to 22.9% in 2.4 ms (archiver.warc).
+#: gzip level of text records (pages, requests, metadata; photos and PDFs are stored at 0):
+#: 1-3 with ISA-L (3: Thai HTML to 28.5% in 0.17 ms a page), 4-9 with zlib (6: 22.9% in
+#: 2.4 ms); see archiver.warc.
 ARCHIVER_WARC_GZIP_LEVEL = 3
 ARCHIVER_OPERATOR = ""  # who runs the crawl, written into every warcinfo record
 #: Where site owners can read about this crawler; part of the User-Agent.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 
@@ -30,6 +31,7 @@ class Site:
             object.__setattr__(self, "hosts", tuple(sorted({host_of(u) for u in self.listings})))
 
 
+@lru_cache(maxsize=65536)
 def host_of(url: str) -> str:
     """The host of a URL without a ``www.`` prefix and port-less, lower-cased."""
     host = (urlsplit(url).hostname or "").lower()

@@ -8,10 +8,15 @@ Joomla category blogs (``h2.item-title``, ``อ่านต่อ``, ``?start=N`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from lxml import etree
+from lxml.cssselect import CSSSelector
 from parsel import Selector
 
+from archiver.selectors import NodeMatcher
 from archiver.site import host_of
 from archiver.urls import canonical_url
 
@@ -71,18 +76,7 @@ NEXT_TEXTS = ("ถัดไป", "หน้าถัดไป", "»", "›", ">"
 #: Query keys and path shapes of listing pagination: Joomla, generic, WordPress.
 PAGE_KEYS = ("start", "page", "paged", "limitstart", "p")
 WP_PAGE_PATH = re.compile(r"^(?P<base>.*?/)page/\d+/?$")
-
-
-def _navigation_free(selector: Selector) -> Selector:
-    """The page with its navigation regions removed (menus link to pages that are not news)."""
-    root = selector.root
-    for css in NAVIGATION_REGIONS:
-        for node in selector.css(css):
-            element = node.root
-            parent = element.getparent() if hasattr(element, "getparent") else None
-            if parent is not None:
-                parent.remove(element)
-    return Selector(root=root)
+_SPACE_RUN = re.compile(r"\s+")
 
 
 def _absolute(base: str, href: str | None) -> str | None:
@@ -91,7 +85,7 @@ def _absolute(base: str, href: str | None) -> str | None:
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
         return None
-    return canonical_url(urljoin(base, href))
+    return canonical_url(_joined(base, href))
 
 
 def _is_media(url: str, media_extensions: tuple[str, ...]) -> bool:
@@ -115,52 +109,98 @@ def listing_key(url: str) -> tuple[str, str]:
     return host_of(url), path
 
 
-def article_links(html: str, page_url: str, listing_url: str) -> list[str]:
-    """Absolute URLs of the articles a listing page links to, in page order, no duplicates."""
-    selector = _navigation_free(Selector(text=html))
-    base = selector.css("base::attr(href)").get() or page_url
+#: The selectors above compiled once (``Selector.css`` compiles its XPath again on every call);
+#: the navigation regions as set lookups in one walk (as XPath, half a listing page's time).
+_NAVIGATION = NodeMatcher.compile(NAVIGATION_REGIONS)
+_HEADLINES = CSSSelector(", ".join(ARTICLE_LINK_SELECTORS), translator="html")
+_BASE_HREF = etree.XPath("//base/@href")
+_REL_NEXT = CSSSelector("a[rel~=next], link[rel~=next]", translator="html")
+
+
+def _selector(page: str | Selector) -> Selector:
+    return page if isinstance(page, Selector) else Selector(text=page)
+
+
+def _navigation(selector: Selector) -> set[Any]:
+    """The elements inside the page's navigation regions (menus link to pages that are not
+    news), found without changing the page: one parse serves both kinds of links."""
+    inside: set[Any] = set()
+    for region in _NAVIGATION.find(selector.root):
+        inside.update(region.iter())
+    return inside
+
+
+def _base(selector: Selector, page_url: str) -> str:
+    hrefs = _BASE_HREF(selector.root)
+    return str(hrefs[0]) if hrefs and hrefs[0] else page_url
+
+
+def _anchors(selector: Selector) -> list[tuple[Any, str]]:
+    """Every ``<a>`` with an ``href``, and its text (its text nodes joined by spaces)."""
+    root = selector.root
+    if not isinstance(root, etree._Element):
+        return []
+    return [(a, " ".join(a.itertext())) for a in root.iter("a") if a.get("href") is not None]
+
+
+def article_links(page: str | Selector, page_url: str, listing_url: str) -> list[str]:
+    """Absolute URLs of the articles a listing page links to, in page order, no duplicates.
+    ``page``: the HTML, or a ``Selector`` on it (not changed here)."""
+    selector = _selector(page)
+    navigation = _navigation(selector)
+    base = _base(selector, page_url)
     host = host_of(listing_url)
     listing_keys = {listing_key(listing_url), listing_key(page_url)}
-    found: list[str] = []
-    candidates = selector.css(", ".join(ARTICLE_LINK_SELECTORS))
-    for anchor in selector.css("a[href]"):
-        text = " ".join(anchor.css("::text").getall()).strip().lower()
-        href = anchor.attrib.get("href", "")
-        if any(t in text for t in READ_MORE_TEXTS) or ARTICLE_URL.search(href):
+    candidates = list(_HEADLINES(selector.root))
+    for anchor, text in _anchors(selector):
+        text = text.strip().lower()
+        if any(t in text for t in READ_MORE_TEXTS) or ARTICLE_URL.search(anchor.get("href")):
             candidates.append(anchor)
+    found: dict[str, None] = {}
     for anchor in candidates:
-        url = _absolute(base, anchor.attrib.get("href"))
-        if not url or host_of(url) != host or url in found:
+        if anchor in navigation:
+            continue
+        url = _absolute(base, anchor.get("href"))
+        if not url or url in found or host_of(url) != host:
             continue
         if _is_media(url, MEDIA_EXTENSIONS) or NOT_ARTICLE_URL.search(url):
             continue
         if listing_key(url) in listing_keys and not urlsplit(url).query.count("id="):
             continue  # the listing itself or one of its pages
-        found.append(url)
-    return found
+        found[url] = None
+    return list(found)
 
 
-def pagination_links(html: str, page_url: str, listing_url: str) -> list[str]:
-    """More pages of the same listing: ``rel=next``, next-texts and page-number links."""
-    selector = Selector(text=html)
-    base = selector.css("base::attr(href)").get() or page_url
+def pagination_links(page: str | Selector, page_url: str, listing_url: str) -> list[str]:
+    """More pages of the same listing: ``rel=next``, next-texts and page-number links.
+    ``page``: the HTML, or a ``Selector`` on it."""
+    selector = _selector(page)
+    base = _base(selector, page_url)
     key = listing_key(listing_url)
-    found: list[str] = []
-    nexts = selector.css("a[rel~=next]::attr(href), link[rel~=next]::attr(href)").getall()
-    for anchor in selector.css("a[href]"):
-        text = re.sub(r"\s+", "", " ".join(anchor.css("::text").getall())).lower()
-        title = (anchor.attrib.get("title") or "").strip().lower()
+    nexts = [el.get("href") for el in _REL_NEXT(selector.root) if el.get("href") is not None]
+    for anchor, text in _anchors(selector):
+        href = anchor.get("href")
+        text = _SPACE_RUN.sub("", text).lower()
+        title = (anchor.get("title") or "").strip().lower()
         if text in NEXT_TEXTS or "ถัดไป" in text or title in ("next", "ถัดไป"):
-            nexts.append(anchor.attrib["href"])
-        elif _is_page_of(urljoin(base, anchor.attrib["href"]), key):
-            nexts.append(anchor.attrib["href"])
+            nexts.append(href)
+        elif _is_page_of(_joined(base, href), key):
+            nexts.append(href)
+    found: dict[str, None] = {}
     for href in nexts:
         url = _absolute(base, href)
-        if url and host_of(url) == key[0] and url not in found and url != page_url:
-            found.append(url)
-    return found
+        if url and url != page_url and url not in found and host_of(url) == key[0]:
+            found[url] = None
+    return list(found)
 
 
+@lru_cache(maxsize=65536)
+def _joined(base: str, href: str) -> str:
+    """``urljoin``, remembered: a listing's pages repeat the same page-number links."""
+    return urljoin(base, href)
+
+
+@lru_cache(maxsize=65536)
 def _is_page_of(url: str, key: tuple[str, str]) -> bool:
     """Whether ``url`` is a numbered page of the listing identified by ``key``."""
     if listing_key(url) != key:
