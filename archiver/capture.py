@@ -24,7 +24,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
-from archiver.captures import Capture, CaptureLog, capture_of
+from archiver.captures import LOOKED_UP, Capture, CaptureLog, capture_of
 from archiver.warc import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
@@ -126,7 +126,11 @@ class WarcCapture:
             "article-url": request.meta.get("archiver_article", ""),
         }
         fetch = fetch_from(request, response)
-        earlier = self.captures.get(response.url)
+        looked = request.meta.get(LOOKED_UP)
+        if looked is not None and looked[0] == response.url:
+            earlier = looked[1]
+        else:
+            earlier = self.captures.get(response.url)
         revisit = _revisit_of(fetch, earlier)
         try:
             written = self.writer.write_fetch(fetch, about, revisit)

@@ -26,6 +26,9 @@ from typing import Any
 from archiver.urls import canonical_url
 from archiver.warc import RecordLocation
 
+#: Request meta key: ``(url, Capture | None)``, the lookup the conditional-GET middleware made
+#: for the request, reused by the WARC capture for its response (one lookup per fetch).
+LOOKED_UP = "archiver_earlier"
 #: The database file in the archive directory.
 FILENAME = "captures.db"
 SCHEMA = """

@@ -18,7 +18,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 
-from archiver.captures import CaptureLog
+from archiver.captures import LOOKED_UP, CaptureLog
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class ConditionalGetMiddleware:
         if request.method != "GET" or b"If-None-Match" in request.headers:
             return
         earlier = CaptureLog.for_crawler(self.crawler).get(request.url)
+        request.meta[LOOKED_UP] = (request.url, earlier)
         if earlier is None:
             return
         if earlier.etag:
