@@ -68,7 +68,8 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.middlewares.ConditionalGetMiddleware": 580,
 }
 #: Processes that decode, extract and segment article pages (``archiver.workers``); unset:
-#: one per CPU core; 0: in the crawl's own process.
+#: one per CPU core but one, at least one; 0: in the crawl's own process. With fewer than
+#: two, the index writer segments the articles (``workers.workers_segment``).
 ARCHIVER_WORKERS = None
 #: The index is written in batches of this many items, or of what came within this many
 #: seconds (``archiver.pipelines``).

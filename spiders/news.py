@@ -28,7 +28,7 @@ from archiver.pages import NotAPage, page_text
 from archiver.site import Site, slug_for_url
 from archiver.urls import canonical_url
 from archiver.warc import read_payload
-from archiver.workers import PageWorkers, default_workers, process_article
+from archiver.workers import PageWorkers, crawl_workers, process_article, workers_segment
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
@@ -84,16 +84,18 @@ class NewsSpider(scrapy.Spider):
         self.walked_before = False
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
+        self.segment = True  # the workers segment for the index (else the index writer)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         workers = crawler.settings.get("ARCHIVER_WORKERS")
         spider.workers = PageWorkers(
-            default_workers()
+            crawl_workers()
             if workers in (None, "")
             else crawler.settings.getint("ARCHIVER_WORKERS")
         )
+        spider.segment = workers_segment(spider.workers.workers)
         days = crawler.settings.getfloat("ARCHIVER_RECHECK_DAYS")
         if days > 0:
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -195,6 +197,7 @@ class NewsSpider(scrapy.Spider):
             _now(),
             response.meta.get("warc"),
             self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"),
+            self.segment,
         )
         try:
             done = await asyncio.wrap_future(job)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from parsel import Selector
+
 from spiders.discovery import article_links, pagination_links
 
 JOOMLA = """<html><body>
@@ -66,3 +68,13 @@ def test_legacy_listing_detail_links_and_next_text() -> None:
 def test_links_to_other_hosts_are_not_articles() -> None:
     html = '<h2><a href="https://www.facebook.com/share?u=x">fb</a></h2>'
     assert article_links(html, BASE + "/news/", BASE + "/news/") == []
+
+
+def test_one_parse_serves_both_kinds_of_links_unchanged() -> None:
+    """The spider parses a listing once: finding articles must not drop the navigation
+    regions (where the pagination is) from the page it then looks for more pages in."""
+    listing = BASE + "/ศูนย์คุณธรรม/news/pr-news.html"
+    page = Selector(text=JOOMLA)
+    assert article_links(page, listing, listing) == article_links(JOOMLA, listing, listing)
+    assert pagination_links(page, listing, listing) == pagination_links(JOOMLA, listing, listing)
+    assert len(pagination_links(page, listing, listing)) == 2

@@ -123,11 +123,15 @@ def test_text_gzip_level_trades_size_for_cpu_and_reads_back_the_same(tmp_path: P
     words = ["ข่าว", "ประชาสัมพันธ์", "จังหวัด", "คุณธรรม", "<p>", "</p>", "กิจกรรม"]
     html = " ".join(rng.choice(words) for _ in range(20000)).encode()
     sizes = {}
-    for level in (1, 9):
+    for level in (1, 2, 3, 6, 9):  # 1-3 with ISA-L, above with zlib: all standard members
         writer = WarcFileWriter(tmp_path / str(level), "site", text_level=level)
         location = writer.write_fetch(_fetch(body=html)).location
         writer.close()
         sizes[level] = location.length
         record = read_record(tmp_path / str(level) / location.filename, location.offset)
         assert record.content_stream().read() == html
+        with (tmp_path / str(level) / location.filename).open("rb") as f:
+            f.seek(location.offset)
+            assert gzip.decompress(f.read(location.length)).startswith(b"WARC/1.1\r\n")
     assert sizes[9] < sizes[1]  # the level reached the response record
+    assert sizes[3] < sizes[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -106,3 +107,29 @@ def _zombie(pid: int) -> bool:
             return stat.read().rsplit(") ", 1)[1].startswith("Z")
     except OSError:
         return True
+
+
+def test_pages_left_unsegmented_are_segmented_by_the_index_writer(tmp_path) -> None:
+    """With one page worker the index writer segments (``workers_segment``): the word table
+    must end up holding exactly the tokens the workers would have given it."""
+    from archiver.index import Index
+    from archiver.warc import RecordLocation
+    from archiver.workers import workers_segment
+
+    assert not workers_segment(1) and not workers_segment(0) and workers_segment(2)
+    tokens = {}
+    for segment in (True, False):
+        items = []
+        for n, job in enumerate(_jobs()):
+            done = process_article(*job[:5], RecordLocation("a.warc.gz", n, 1), job[6], segment)
+            if done.item is not None:
+                assert (done.item.prepared is not None) is segment
+                items.append(done.item)
+        path = tmp_path / f"{segment}.db"
+        with Index(path) as index:
+            index.upsert_articles(items)
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(articles_fts, 'instance')")
+            tokens[segment] = sorted(conn.execute("SELECT term, doc, col, offset FROM v"))
+    assert len(tokens[True]) > 1000
+    assert tokens[False] == tokens[True]
