@@ -13,7 +13,8 @@ The WARC record an item points at was written (and flushed) before the item reac
 (``archiver.capture`` runs at download time), so an index row never points at a record that
 is not on disk. A crawl killed with items still in a batch loses only those rows: their pages
 are in the WARCs, so the next run (which finds them unknown and gets a revisit for each) or
-``archiver reindex`` indexes them. The writer exits with the crawl (``workers.exit_with``).
+``archiver reindex`` indexes them. The writer (``archiver.writer``) exits with the crawl
+(``processes.exit_with``).
 """
 
 from __future__ import annotations
@@ -27,38 +28,15 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from archiver import writer as index_writer
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
-from archiver.workers import exit_with, start_pool
+from archiver.processes import exit_with, start_pool
 
 logger = logging.getLogger(__name__)
 
 #: Batches waiting for the writer before ``process_item`` waits for the oldest (memory bound).
 MAX_PENDING = 4
-
-# -- in the writer process --------------------------------------------------------------------
-_index: Index | None = None
-
-
-def _open(path: str) -> None:
-    global _index
-    _index = Index(path)
-
-
-def _write(articles: list[ArticleItem], media: list[MediaItem]) -> list[str]:
-    """One batch, articles then media; the articles' statuses (new, changed, unchanged)."""
-    assert _index is not None
-    statuses = _index.upsert_articles(articles) if articles else []
-    if media:
-        _index.upsert_media_many(media)
-    return statuses
-
-
-def _close() -> None:
-    global _index
-    if _index is not None:
-        _index.close()
-        _index = None
 
 
 # -- in the crawl -----------------------------------------------------------------------------
@@ -99,7 +77,7 @@ class IndexPipeline:
         self._harvest(wait=True)
         if self.writer is not None:
             try:
-                self.writer.submit(_close).result()
+                self.writer.submit(index_writer.close_index).result()
             except Exception as exc:  # the writer died: its failed batches were counted
                 logger.error("closing the index writer failed: %r", exc)
             finally:
@@ -140,8 +118,10 @@ class IndexPipeline:
         self.articles, self.media = [], []
         if self.writer is None:
             self.writer = start_pool(1, exit_with, (os.getpid(),))
-            self.pending.append(self.writer.submit(_open, str(self.path)))  # runs first
-        self.pending.append(self.writer.submit(_write, articles, media))
+            self.pending.append(
+                self.writer.submit(index_writer.open_index, str(self.path))
+            )  # runs first
+        self.pending.append(self.writer.submit(index_writer.write, articles, media))
 
     def _harvest(self, wait: bool) -> None:
         """Count what the writer finished (in the reactor thread, where the stats live).
