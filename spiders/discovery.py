@@ -126,7 +126,8 @@ def _navigation(selector: Selector) -> set[Any]:
     news), found without changing the page: one parse serves both kinds of links."""
     inside: set[Any] = set()
     for region in _NAVIGATION.find(selector.root):
-        inside.update(region.iter())
+        if region.getparent() is not None:  # never the whole document (a class on <html>)
+            inside.update(region.iter())
     return inside
 
 
