@@ -99,18 +99,22 @@ def workers_segment(workers: int) -> bool:
     return workers >= 2
 
 
-def _start_worker(crawl_pid: int) -> None:
-    """In each new worker: exit with the crawl, and load the segmenter's dictionary before
-    the first page (about 0.3 s)."""
+def _start_worker(crawl_pid: int, segment: bool) -> None:
+    """In each new worker: exit with the crawl, and (when the workers segment) load the
+    segmenter's dictionary before the first page (about 0.3 s)."""
     exit_with(crawl_pid)
-    thai.index_text("ทดสอบ")
+    if segment:
+        thai.index_text("ทดสอบ")
 
 
 class PageWorkers:
-    """A pool of worker processes for CPU-heavy page work, started on first use."""
+    """A pool of worker processes for CPU-heavy page work, started on first use.
+    ``segment``: whether the pages they process are segmented there too (``process_article``
+    is given it by the caller; here it decides whether each worker loads the dictionary)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, segment: bool = True) -> None:
         self.workers = max(0, workers)
+        self.segment = segment
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def submit(self, fn: Callable[..., T], *args: Any) -> cf.Future[T]:
@@ -132,7 +136,7 @@ class PageWorkers:
 
     def _pool_(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = start_pool(self.workers, _start_worker, (os.getpid(),))
+            self._pool = start_pool(self.workers, _start_worker, (os.getpid(), self.segment))
         return self._pool
 
     def close(self) -> None:

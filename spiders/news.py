@@ -84,18 +84,17 @@ class NewsSpider(scrapy.Spider):
         self.walked_before = False
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
-        self.segment = True  # the workers segment for the index (else the index writer)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         workers = crawler.settings.get("ARCHIVER_WORKERS")
-        spider.workers = PageWorkers(
+        count = (
             crawl_workers()
             if workers in (None, "")
             else crawler.settings.getint("ARCHIVER_WORKERS")
         )
-        spider.segment = workers_segment(spider.workers.workers)
+        spider.workers = PageWorkers(count, segment=workers_segment(count))
         days = crawler.settings.getfloat("ARCHIVER_RECHECK_DAYS")
         if days > 0:
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -197,7 +196,7 @@ class NewsSpider(scrapy.Spider):
             _now(),
             response.meta.get("warc"),
             self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"),
-            self.segment,
+            self.workers.segment,  # else the index writer segments
         )
         try:
             done = await asyncio.wrap_future(job)
