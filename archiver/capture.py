@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import re
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from archiver.warc import (
     WarcFileWriter,
     WarcWriteError,
     payload_digest,
+    warc_files,
 )
 
 logger = logging.getLogger(__name__)
@@ -106,7 +108,20 @@ class WarcCapture:
         info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
         if self.operator:
             info["operator"] = self.operator
+        self._recover(prefix)
         self.writer = WarcFileWriter(self.directory, prefix, self.max_size, info, self.gzip_level)
+
+    def _recover(self, prefix: str) -> None:
+        """Before this run writes: the newest WARC file of an earlier run of the site may end
+        with a capture it was killed before noting (``CaptureLog.recover``)."""
+        name = re.compile(rf"{re.escape(prefix)}-\d{{14}}-\d{{5}}\.warc\.gz")
+        ours = [p for p in warc_files(self.directory) if name.fullmatch(p.name)]
+        if not ours:
+            return
+        try:
+            self.captures.recover(ours[-1])
+        except Exception as exc:  # an unreadable tail (`archiver check` says more): go on
+            logger.warning("could not read the end of %s: %s", ours[-1].name, exc)
 
     def spider_closed(self, spider: Spider) -> None:
         if self.writer is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.urls import canonical_url
-from archiver.warc import RecordLocation
+from archiver.warc import RecordLocation, StoredRecord, iter_records
 
 #: Request meta key: ``(url, Capture | None)``, the lookup the conditional-GET middleware made
 #: for the request, reused by the WARC capture for its response (one lookup per fetch).
@@ -162,6 +162,40 @@ class CaptureLog:
                     loc.length,
                 ),
             )
+
+    def record_stored(self, record: StoredRecord) -> None:
+        """Remember a response record read back from a WARC, if it is a full 2xx capture
+        (the capture later revisits refer to and conditional GETs use)."""
+        headers = record.http_headers
+        if record.rec_type != "response" or headers is None:
+            return
+        status = int(headers.get_statuscode() or 0)
+        if not 200 <= status < 300:
+            return
+        self.record(
+            capture_of(
+                record.url,
+                status,
+                list(headers.headers),
+                record.warc_headers.get_header("WARC-Payload-Digest") or "",
+                record.warc_headers.get_header("WARC-Date") or "",
+                record.location,
+            )
+        )
+
+    def recover(self, warc: Path) -> None:
+        """Note the response a killed crawl wrote to ``warc`` but had no time to note here.
+
+        The crawl notes each capture right after its record is on disk, one fetch at a time:
+        a ``kill -9`` between the two leaves at most the file's last response unnoted, and
+        the next run would store that page a second time. Read from the last noted record on.
+        """
+        (start,) = self.conn.execute(
+            "SELECT max(warc_offset) FROM captures WHERE warc_filename = ?", (warc.name,)
+        ).fetchone()
+        for record in iter_records(warc, start or 0):
+            if record.location.offset != start:
+                self.record_stored(record)
 
     def close(self) -> None:
         self.conn.close()

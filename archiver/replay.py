@@ -20,7 +20,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import settings
-from archiver.captures import CaptureLog, capture_of, captured_locations
+from archiver.captures import CaptureLog, captured_locations
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
@@ -79,7 +79,7 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
                 record_id = record.warc_headers.get_header("WARC-Record-ID")
                 if record.rec_type == "response":
                     responses = {record_id: record}  # its metadata follows within 2 records
-                    _replay_capture(captures, record)
+                    captures.record_stored(record)
                 elif record.rec_type == "metadata":
                     target = responses.pop(
                         record.warc_headers.get_header("WARC-Concurrent-To") or "", None
@@ -88,24 +88,6 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
                         queue.add(target, _fields(record.payload))
         queue.drain()
     return report
-
-
-def _replay_capture(captures: CaptureLog, record: StoredRecord) -> None:
-    """A full 2xx response is the capture later revisits refer to (and conditional GETs use)."""
-    headers = record.http_headers
-    status = int(headers.get_statuscode() or 0) if headers else 0
-    if headers is None or not 200 <= status < 300:
-        return
-    captures.record(
-        capture_of(
-            record.url,
-            status,
-            list(headers.headers),
-            record.warc_headers.get_header("WARC-Payload-Digest") or "",
-            record.warc_headers.get_header("WARC-Date") or "",
-            record.location,
-        )
-    )
 
 
 class _Replay:

@@ -378,10 +378,12 @@ def read_payload(directory: Path, location: RecordLocation) -> tuple[bytes, str]
         return record.content_stream().read(), ctype or ""
 
 
-def iter_records(path: Path) -> Iterator[StoredRecord]:
-    """Every record of a file, payload read (and content-decoded) into memory."""
+def iter_records(path: Path, start: int = 0) -> Iterator[StoredRecord]:
+    """Every record of a file (from the gzip member at byte ``start`` on), payload read (and
+    content-decoded) into memory."""
     with open(path, "rb") as stream:
-        archive = ArchiveIterator(stream)
+        stream.seek(start)
+        archive = ArchiveIterator(stream)  # offsets it gives stay those of the whole file
         for record in archive:
             payload = record.content_stream().read()
             archive.read_to_end(record)  # sets offset and length (asking earlier consumes)

@@ -389,3 +389,54 @@ def test_recheck_interval_refetches_known_articles_with_conditional_gets(tmp_pat
         ]
     assert again.returncode == 0 and "5 unchanged" in again.stdout
     assert len(rerun) == 5 and all(r.headers.get("If-None-Match") for r in rerun)
+
+
+def test_a_capture_written_but_not_noted_before_a_kill_is_noted_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """``kill -9`` between a WARC record and its ``captures.db`` row (the crawl notes each
+    capture right after writing it) must not make the next run store the page again."""
+    from archiver.captures import CaptureLog, capture_of
+    from archiver.warc import Fetch, WarcFileWriter
+
+    def fetch(path: str, status: int = 200) -> Fetch:
+        return Fetch(
+            url=f"http://127.0.0.1/news/{path}",
+            method="GET",
+            request_headers=[("Host", "127.0.0.1")],
+            request_body=b"",
+            protocol="HTTP/1.1",
+            status=status,
+            reason="OK",
+            response_headers=[("Content-Type", "text/html"), ("ETag", f'"{path}"')],
+            body=f"<html>{path}</html>".encode(),
+        )
+
+    writer = WarcFileWriter(tmp_path / "warc", "site")
+    log = CaptureLog.open(tmp_path)
+    noted = fetch("1.html")
+    written = writer.write_fetch(noted, {"role": "article"})
+    log.record(
+        capture_of(
+            noted.url, 200, noted.response_headers, written.digest, written.date, written.location
+        )
+    )
+    lost = writer.write_fetch(fetch("2.html"), {"role": "article"})  # killed before noting
+    writer.write_fetch(fetch("3.html", status=404), {"role": "article"})  # never a capture
+    writer.close()
+    (path,) = (tmp_path / "warc").glob("*.warc.gz")
+
+    log.recover(path)
+    log.recover(path)  # twice changes nothing
+
+    assert log.get(noted.url) is not None and log.get(noted.url).location == written.location
+    recovered = log.get("http://127.0.0.1/news/2.html")
+    assert recovered is not None
+    assert (recovered.location, recovered.digest, recovered.etag) == (
+        lost.location,
+        lost.digest,
+        '"2.html"',
+    )
+    assert log.get("http://127.0.0.1/news/3.html") is None
+    assert log.conn.execute("SELECT count(*) FROM captures").fetchone() == (2,)
+    log.close()
