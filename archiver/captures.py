@@ -8,10 +8,11 @@ as a ``revisit`` record pointing at that capture instead of a second copy of the
 The table lives in ``archive/captures.db``, derived from the WARCs like ``index.db``
 (``archiver reindex`` rebuilds it from the response records). It is a database of its own
 because the crawl process records every capture the moment its WARC record is on disk (so a
-killed crawl never stores a page twice), while the index writer process holds ``index.db``'s
-write lock for its batches: in one file, the crawl's reactor waited on that lock for about a
-tenth of a crawl (bench/crawl). Archives from before keep their table in ``index.db`` until
-the first ``CaptureLog.open``, which moves it.
+killed crawl never stores a page twice; the one capture a ``kill -9`` can catch between the
+two is noted by the next run, ``CaptureLog.recover``), while the index writer process holds
+``index.db``'s write lock for its batches: in one file, the crawl's reactor waited on that
+lock for about a tenth of a crawl (bench/crawl). Archives from before keep their table in
+``index.db`` until the first ``CaptureLog.open``, which moves it.
 """
 
 from __future__ import annotations
