@@ -31,6 +31,7 @@ from archiver.thai import find_date, has_thai, parse_date
 logger = logging.getLogger(__name__)
 
 _JUNK = NodeMatcher.compile(rules.DROP_CSS, rules.DROP_XPATH)
+_JUNK_IN_ROOT = NodeMatcher.compile(rules.DROP_CSS + rules.LAYOUT_CSS, rules.DROP_XPATH)
 _ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
 _FEATURED_SELECTORS = [CSSSelector(css, translator="html") for css in rules.FEATURED_IMAGE_CSS]
 _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
@@ -75,7 +76,7 @@ def extract_article(html: str, url: str) -> Article | None:
     doc = _parse(html, url)
     if doc is None:
         return None
-    page_kind = rules.NOT_ARTICLE_BODY_CLASSES.intersection(_body_classes(doc))
+    page_kind = _listing_classes(doc)
     if page_kind:
         logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
         return None
@@ -144,7 +145,7 @@ def _parse(html: object, url: str) -> lhtml.HtmlElement | None:
     return doc if isinstance(doc, lhtml.HtmlElement) else None
 
 
-def _drop_junk(scope: lhtml.HtmlElement) -> None:
+def _drop_junk(scope: lhtml.HtmlElement, in_root: bool) -> None:
     """Remove scripts, styles and every node a cleaning rule names inside ``scope`` (the
     content root, or the whole page when there is none), never ``scope`` itself nor
     ``<html>``/``<body>`` (a ``cookie-*`` class on ``<body>`` is common). Scoping matters:
@@ -154,11 +155,13 @@ def _drop_junk(scope: lhtml.HtmlElement) -> None:
     for el in list(scope.iter(*rules.DROP_TAGS)):
         if el not in protected:
             el.drop_tree()
-    junk = _JUNK.find(scope)
+    junk = (_JUNK_IN_ROOT if in_root else _JUNK).find(scope)
     junk += font_widgets(scope, rules.FONT_WIDGET_CHARS, rules.FONT_WIDGET_TAGS)
+    most = rules.JUNK_MAX_SHARE * len(scope.text_content())
     for el in junk:
         if isinstance(el, lhtml.HtmlElement) and el not in protected and _attached(el, scope):
-            el.drop_tree()
+            if len(el.text_content()) <= most:
+                el.drop_tree()
 
 
 def _attached(el: lhtml.HtmlElement, scope: lhtml.HtmlElement) -> bool:
@@ -171,6 +174,28 @@ def _body_classes(doc: lhtml.HtmlElement) -> list[str]:
     return (body.get("class") or "").split() if body is not None else []
 
 
+def _listing_classes(doc: lhtml.HtmlElement) -> set[str]:
+    """The ``<body>`` classes by which the CMS that made the page says it is a listing, an
+    archive, a search or an error page (empty when it does not say so)."""
+    classes = _body_classes(doc)
+    joomla = rules.JOOMLA_LIST_CLASSES.intersection(classes)
+    if joomla:
+        return joomla
+    wordpress = rules.WORDPRESS_LIST_CLASSES.intersection(classes)
+    if not wordpress or any(rules.WORDPRESS_SINGULAR_RE.match(c) for c in classes):
+        return set()
+    return wordpress if _made_by_wordpress(doc, classes) else set()
+
+
+def _made_by_wordpress(doc: lhtml.HtmlElement, classes: list[str]) -> bool:
+    if any(c.startswith("wp-") for c in classes):
+        return True
+    marks = doc.xpath(
+        "//meta[@name='generator']/@content | //link/@href | //script/@src | //img/@src"
+    )
+    return any(rules.WORDPRESS_RE.search(mark) for mark in marks)
+
+
 def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
     """Links resolve against ``<base href>`` when there is one (Joomla 3 always writes it)."""
     hrefs = doc.xpath("//base/@href")
@@ -180,24 +205,24 @@ def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
 # -- content root -------------------------------------------------------------------------------
 def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, str]:
     """The element holding the article, after junk is dropped, and how it was found: ``cms``
-    (CMS markup), ``generic`` (an HTML5 ``<article>``), ``legacy`` (the table cell with the
-    most Thai text) or ``page`` (nothing better: the whole body, left to trafilatura).
+    (CMS markup), ``legacy`` (the table cell with the most Thai text) or ``page`` (nothing
+    better: the whole body, left to trafilatura).
 
-    Of the elements a selector matches, the one with the most text wins (teasers and comment
-    bodies are ``<article>`` too), and only if it holds at least ``MIN_ROOT_CHARS``."""
-    for css, selector in zip(rules.CONTENT_ROOT_CSS, _ROOT_SELECTORS, strict=True):
+    Of the elements a selector matches, the one with the most text wins (a theme may reuse
+    the class for teasers), and only if it holds at least ``MIN_ROOT_CHARS``."""
+    for selector in _ROOT_SELECTORS:
         sized = [(len(el.text_content().strip()), el) for el in selector(doc)]
         sized = [(n, el) for n, el in sized if n >= rules.MIN_ROOT_CHARS]
         if sized:
             root = max(sized, key=lambda pair: pair[0])[1]
-            _drop_junk(root)
-            return root, "generic" if css in rules.GENERIC_ROOT_CSS else "cms"
+            _drop_junk(root, in_root=True)
+            return root, "cms"
     for el in list(doc.iter(*rules.DROP_TAGS)):
         el.drop_tree()
     cell = _thaiest_cell(doc)
     body = doc.find("body")
     scope = cell if cell is not None else (body if body is not None else doc)
-    _drop_junk(scope)
+    _drop_junk(scope, in_root=cell is not None)
     return scope, "legacy" if cell is not None else "page"
 
 
@@ -492,13 +517,17 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
     The page is built from a copy of the root's elements, not serialized and parsed again
     (that cost about 5% of an article's extraction); comments and processing instructions
     are left out as trafilatura's own parser would."""
-    div = copy.deepcopy(root)
-    div.tail = None
-    if div.tag in ("td", "th", "tr", "body"):
-        div.tag = "div"
-    etree.strip_elements(div, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    page = lhtml.Element("html")
-    etree.SubElement(page, "body").append(div)
+    if root.tag == "body":  # no content root: the whole page, for trafilatura to search
+        page = copy.deepcopy(root.getroottree().getroot())
+        etree.strip_elements(page, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    else:
+        div = copy.deepcopy(root)
+        div.tail = None
+        if div.tag in ("td", "th", "tr"):
+            div.tag = "div"
+        etree.strip_elements(div, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+        page = lhtml.Element("html")
+        etree.SubElement(page, "body").append(div)
     try:
         return trafilatura.extract(
             page,
@@ -508,7 +537,7 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
             include_images=False,
             favor_precision=False,
             deduplicate=False,
-            fast=True,
+            fast=False,
         )
     except Exception as exc:  # third-party code: one odd page must not stop the crawl
         logger.warning("%s: trafilatura failed (%s); using the page text", url, exc)
@@ -518,15 +547,17 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
 def _article_text(
     root: lhtml.HtmlElement, url: str, title: str | None, trust_root: bool
 ) -> tuple[str, dict[str, str]]:
-    """Clean text and byline fields. Where the root is known to be the article (CMS markup,
-    a legacy cell), falls back on its own text when trafilatura keeps much less than it holds;
-    elsewhere (a whole page, a generic ``<article>``) trafilatura's choice stands. Bylines are
-    also looked for in the root's text, since trafilatura sometimes drops short lines."""
+    """Clean text and byline fields. trafilatura's choice of text stands, except where the
+    root is known to be the article (CMS markup, a legacy cell) and trafilatura kept less than
+    an article of it: then the root's own text, cleaned the same way. (Falling back whenever
+    trafilatura kept under half the root, as before, kept comment threads and card grids on
+    real pages and gained nothing on the gold set.) Bylines are also looked for in the root's
+    text, since trafilatura sometimes drops short lines."""
     raw = _block_text(root)
     root_text, root_meta = rules.split_bylines(rules.clean_lines(raw))
     extracted = _trafilatura(root, url)
     text, meta = rules.split_bylines(rules.clean_lines(extracted or ""))
-    if trust_root and len(_tidy(text)) < 0.5 * len(_tidy(root_text)):
+    if trust_root and len(_tidy(text)) < rules.MIN_TEXT_CHARS <= len(_tidy(root_text)):
         logger.debug("%s: trafilatura kept too little, using the content root", url)
         text = root_text
     for key, value in root_meta.items():
