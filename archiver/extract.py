@@ -174,7 +174,7 @@ def _body_classes(doc: lhtml.HtmlElement) -> list[str]:
     return (body.get("class") or "").split() if body is not None else []
 
 
-def _listing_classes(doc: lhtml.HtmlElement) -> set[str]:
+def _listing_classes(doc: lhtml.HtmlElement) -> frozenset[str]:
     """The ``<body>`` classes by which the CMS that made the page says it is a listing, an
     archive, a search or an error page (empty when it does not say so)."""
     classes = _body_classes(doc)
@@ -183,8 +183,8 @@ def _listing_classes(doc: lhtml.HtmlElement) -> set[str]:
         return joomla
     wordpress = rules.WORDPRESS_LIST_CLASSES.intersection(classes)
     if not wordpress or any(rules.WORDPRESS_SINGULAR_RE.match(c) for c in classes):
-        return set()
-    return wordpress if _made_by_wordpress(doc, classes) else set()
+        return frozenset()
+    return wordpress if _made_by_wordpress(doc, classes) else frozenset()
 
 
 def _made_by_wordpress(doc: lhtml.HtmlElement, classes: list[str]) -> bool:
