@@ -36,7 +36,12 @@ DROP_TAGS: tuple[str, ...] = (
     "noscript",
 )
 
-#: CSS selectors of page furniture, grouped by what emits them.
+#: CSS selectors of page furniture, grouped by what emits them. They run inside a content root
+#: only (a CMS article element, a legacy table cell): on a whole page trafilatura finds its own
+#: boilerplate, and taking a page's ``<header>`` away changes what it chooses (WCXB dev: a
+#: breadcrumb header above the ``<h1>`` cut one article from 3,336 characters to 146), while
+#: the line rules below still clean what it keeps. Measured on WCXB dev, the rules on whole
+#: pages changed mean F1 by 0.0003 for about a fifth more CPU.
 DROP_CSS: tuple[str, ...] = (
     # font-size widget ("A- A A+"), seed page and Joomla/WordPress accessibility plugins
     "div.font-size",
@@ -128,6 +133,15 @@ DROP_CSS: tuple[str, ...] = (
     ".page-numbers",
     ".nav-links",
     ".post-navigation",
+    # page structure that is never the article (legacy PHP sites: marquees, counters)
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "marquee",
+    "form[role=search]",
+    ".sidebar",
+    "#sidebar",
     ".back-to-top",
     "#back-top",
     # visitor counters on legacy and Joomla sites (vvisit_counter, statcounter, histats)
@@ -143,21 +157,6 @@ DROP_CSS: tuple[str, ...] = (
 #: real pages an unclosed ``<nav>`` or ``<header>`` swallows the whole article (WCXB dev: 30 of
 #: 793 articles), and a "widget" that big is not one the rule was written for.
 JUNK_MAX_SHARE = 0.3
-
-#: Page structure that is never the article, dropped inside a content root only (a CMS article
-#: element, a legacy table cell). On a whole page trafilatura finds its own navigation, and
-#: taking a page's ``<header>`` away changes what it chooses (WCXB dev: a breadcrumb header
-#: above the ``<h1>`` cut one article from 3,336 characters to 146).
-LAYOUT_CSS: tuple[str, ...] = (
-    "nav",
-    "header",
-    "footer",
-    "aside",
-    "marquee",
-    "form[role=search]",
-    ".sidebar",
-    "#sidebar",
-)
 
 #: XPath rules for what CSS cannot say: text content and follow-on siblings. Relative
 #: (``.//``): they run inside the content root, or the whole page when there is none.

@@ -31,7 +31,6 @@ from archiver.thai import find_date, has_thai, parse_date
 logger = logging.getLogger(__name__)
 
 _JUNK = NodeMatcher.compile(rules.DROP_CSS, rules.DROP_XPATH)
-_JUNK_IN_ROOT = NodeMatcher.compile(rules.DROP_CSS + rules.LAYOUT_CSS, rules.DROP_XPATH)
 _ROOT_SELECTORS = [CSSSelector(css, translator="html") for css in rules.CONTENT_ROOT_CSS]
 _FEATURED_SELECTORS = [CSSSelector(css, translator="html") for css in rules.FEATURED_IMAGE_CSS]
 _TITLE_SELECTORS = [CSSSelector(css, translator="html") for css in rules.TITLE_CSS]
@@ -145,17 +144,18 @@ def _parse(html: object, url: str) -> lhtml.HtmlElement | None:
     return doc if isinstance(doc, lhtml.HtmlElement) else None
 
 
-def _drop_junk(scope: lhtml.HtmlElement, in_root: bool) -> None:
-    """Remove scripts, styles and every node a cleaning rule names inside ``scope`` (the
-    content root, or the whole page when there is none), never ``scope`` itself nor
-    ``<html>``/``<body>`` (a ``cookie-*`` class on ``<body>`` is common). Scoping matters:
-    menus hold most of a page's elements."""
+def _drop_junk(scope: lhtml.HtmlElement) -> None:
+    """Remove scripts, styles and every node a cleaning rule names inside ``scope`` (a content
+    root), never ``scope`` itself nor ``<html>``/``<body>`` (a ``cookie-*`` class on ``<body>``
+    is common), and never a node that holds more than ``JUNK_MAX_SHARE`` of the scope's text:
+    a rule is sure of a widget, not of an element that big (an unclosed tag that swallowed the
+    article, a theme's odd class name)."""
     page = scope.getroottree().getroot()
     protected = {scope, *scope.iterancestors(), page, page.find("body")}
     for el in list(scope.iter(*rules.DROP_TAGS)):
         if el not in protected:
             el.drop_tree()
-    junk = (_JUNK_IN_ROOT if in_root else _JUNK).find(scope)
+    junk = _JUNK.find(scope)
     junk += font_widgets(scope, rules.FONT_WIDGET_CHARS, rules.FONT_WIDGET_TAGS)
     most = rules.JUNK_MAX_SHARE * len(scope.text_content())
     for el in junk:
@@ -215,14 +215,15 @@ def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, str]:
         sized = [(n, el) for n, el in sized if n >= rules.MIN_ROOT_CHARS]
         if sized:
             root = max(sized, key=lambda pair: pair[0])[1]
-            _drop_junk(root, in_root=True)
+            _drop_junk(root)
             return root, "cms"
     for el in list(doc.iter(*rules.DROP_TAGS)):
         el.drop_tree()
     cell = _thaiest_cell(doc)
     body = doc.find("body")
     scope = cell if cell is not None else (body if body is not None else doc)
-    _drop_junk(scope, in_root=cell is not None)
+    if cell is not None:  # a whole page is left to trafilatura's own boilerplate removal
+        _drop_junk(scope)
     return scope, "legacy" if cell is not None else "page"
 
 
@@ -553,8 +554,9 @@ def _article_text(
     trafilatura kept under half the root, as before, kept comment threads and card grids on
     real pages and gained nothing on the gold set.) Bylines are also looked for in the root's
     text, since trafilatura sometimes drops short lines."""
-    raw = _block_text(root)
-    root_text, root_meta = rules.split_bylines(rules.clean_lines(raw))
+    root_text, root_meta = "", dict[str, str]()
+    if trust_root:  # a whole page's text holds menus and sidebars: no bylines from there
+        root_text, root_meta = rules.split_bylines(rules.clean_lines(_block_text(root)))
     extracted = _trafilatura(root, url)
     text, meta = rules.split_bylines(rules.clean_lines(extracted or ""))
     if trust_root and len(_tidy(text)) < rules.MIN_TEXT_CHARS <= len(_tidy(root_text)):
