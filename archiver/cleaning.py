@@ -199,6 +199,12 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
 # article pages 0.857 mean F1 with it as a root, 0.933 for trafilatura's own choice).
 #: A content root holds at least this much text, or the next rule is tried.
 MIN_ROOT_CHARS = 200
+#: A CMS root holding less than this share of the page's paragraph text is checked against
+#: trafilatura on the whole page, which wins when it finds ``ROOT_OUTGROWN`` times the text.
+#: WCXB dev: wrong roots (teaser cards, a hero block) held 1.5-4% of the paragraphs; right
+#: roots on pages with long comment threads 9-12%, and there the whole page gave the same text.
+ROOT_MIN_SHARE = 0.25
+ROOT_OUTGROWN = 2.0
 
 #: Publication dates in URLs, tried after the markup's dates and before the article text:
 #: ``/2021/11/09/`` (WordPress day archives) and aliases like ``news-18-07-68`` (d-m-BE).

@@ -86,6 +86,9 @@ def extract_article(html: str, url: str) -> Article | None:
             return None
     published, published_raw = _published_meta(doc)
     root, kind = _content_root(doc)
+    extracted = _trafilatura(root, url)
+    if kind == "cms":
+        root, kind, extracted = _checked_root(doc, root, extracted, url)
     legacy = kind == "legacy"
     if kind == "page" and root.tag == "body" and _table_layout(root):
         logger.debug("%s: table-layout page with no article cell (legacy soft error)", url)
@@ -94,7 +97,7 @@ def extract_article(html: str, url: str) -> Article | None:
     base = _base_url(doc, url)
     media_root = _legacy_media_scope(root) if legacy else root
     images, attachments = _images(doc, media_root, base), _attachments(media_root, base)
-    text, byline = _article_text(root, url, title, trust_root=kind in ("cms", "legacy"))
+    text, byline = _article_text(root, extracted, url, title, trust_root=kind != "page")
     if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
         logger.debug("%s: soft error page (text says so)", url)
         return None
@@ -225,6 +228,30 @@ def _content_root(doc: lhtml.HtmlElement) -> tuple[lhtml.HtmlElement, str]:
     if cell is not None:  # a whole page is left to trafilatura's own boilerplate removal
         _drop_junk(scope)
     return scope, "legacy" if cell is not None else "page"
+
+
+def _checked_root(
+    doc: lhtml.HtmlElement, root: lhtml.HtmlElement, extracted: str | None, url: str
+) -> tuple[lhtml.HtmlElement, str, str | None]:
+    """The CMS root, unless it holds a small part of the page's paragraphs and trafilatura
+    finds much more article on the whole page: then the whole page. CMS classes are reused
+    for teaser cards and heroes, and a post's body may sit beside its ``entry-content`` (an
+    audio post's transcript). On WCXB dev such roots kept 2-7% of the article."""
+    body = doc.find("body")
+    if body is None or root is body:
+        return root, "cms", extracted
+    inside, everywhere = _paragraph_chars(root), _paragraph_chars(body)
+    if inside >= rules.ROOT_MIN_SHARE * everywhere:
+        return root, "cms", extracted
+    whole = _trafilatura(body, url)
+    if len(whole or "") > rules.ROOT_OUTGROWN * len(extracted or ""):
+        logger.debug("%s: the content root holds little of the page: the whole page", url)
+        return body, "page", whole
+    return root, "cms", extracted
+
+
+def _paragraph_chars(scope: lhtml.HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in scope.iter("p"))
 
 
 def _table_layout(body: lhtml.HtmlElement) -> bool:
@@ -546,7 +573,7 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
 
 
 def _article_text(
-    root: lhtml.HtmlElement, url: str, title: str | None, trust_root: bool
+    root: lhtml.HtmlElement, extracted: str | None, url: str, title: str | None, trust_root: bool
 ) -> tuple[str, dict[str, str]]:
     """Clean text and byline fields. trafilatura's choice of text stands, except where the
     root is known to be the article (CMS markup, a legacy cell) and trafilatura kept less than
@@ -557,7 +584,6 @@ def _article_text(
     root_text, root_meta = "", dict[str, str]()
     if trust_root:  # a whole page's text holds menus and sidebars: no bylines from there
         root_text, root_meta = rules.split_bylines(rules.clean_lines(_block_text(root)))
-    extracted = _trafilatura(root, url)
     text, meta = rules.split_bylines(rules.clean_lines(extracted or ""))
     if trust_root and len(_tidy(text)) < rules.MIN_TEXT_CHARS <= len(_tidy(root_text)):
         logger.debug("%s: trafilatura kept too little, using the content root", url)
