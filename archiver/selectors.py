@@ -11,11 +11,12 @@ expression.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from cssselect import HTMLTranslator
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 _SIMPLE = re.compile(
     r"(?P<tag>[a-z][a-z0-9-]*)?"
@@ -134,3 +135,38 @@ def _widget_from(
             best = el
         el = el.getparent()
     return best
+
+
+_NAMES = etree.XPath("//@class | //@itemprop", smart_strings=False)
+
+
+def page_names(doc: etree._Element) -> frozenset[str]:
+    """Every class name and ``itemprop`` value on the page, read in one pass of libxml2."""
+    return frozenset(" ".join(_NAMES(doc)).split())
+
+
+class NamedSelectors:
+    """CSS selectors tried only on pages that hold the class name or ``itemprop`` each needs.
+
+    ``div.entry-content`` can only match a page with an ``entry-content`` class: a set lookup
+    in ``page_names`` is far cheaper than the selector's walk over the tree, and most pages
+    hold none of a group's names (WCXB dev, 499 pages: the four groups of 24 selectors cost
+    2.9 ms a page run one by one, 1.9 ms with a substring test of the source for each, and
+    0.7 ms for the names of the page once). The needle is the last class or attribute value
+    the selector names: the element it selects, or the container it selects in.
+    """
+
+    def __init__(self, css: Iterable[str]) -> None:
+        self._selectors = [(self.needle(c), CSSSelector(c, translator="html")) for c in css]
+
+    @staticmethod
+    def needle(css: str) -> str:
+        names = re.findall(r"(?<=[.=\"'])[\w-]+", css)
+        if not names:
+            raise ValueError(f"selector {css!r} names no class or attribute value")
+        return str(names[-1])
+
+    def matches(self, doc: etree._Element, names: frozenset[str]) -> Iterator[list[etree._Element]]:
+        """For each selector in order, the elements it matches (none without its needle)."""
+        for needle, selector in self._selectors:
+            yield selector(doc) if needle in names else []
