@@ -241,6 +241,8 @@ DATE_SCOPE_XPATH = (
     "//article | //main | //*[@role='main' or @id='content' or contains(@class, 'item-page')"
     " or contains(@class, 'entry-content')]"
 )
+#: How many later date candidates are searched for the local twin of a UTC timestamp.
+DATE_TWIN_LOOKAHEAD = 20
 #: How far into the article text a date still counts as its publication date.
 DATE_TEXT_WINDOW = 300
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -24,6 +24,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from archiver import cleaning as rules
+from archiver.markup import Markup
 from archiver.selectors import NamedSelectors, NodeMatcher, font_widgets, page_names
 from archiver.thai import find_date, has_thai, parse_date
 
@@ -48,7 +49,6 @@ _BLANK_LINES = re.compile("\n{3,}")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 #: Comments and processing instructions are never text; trafilatura's own parser drops them too.
 _PARSER = lhtml.HTMLParser(remove_comments=True, remove_pis=True)
-_METAS = etree.XPath("//meta[@content]")
 
 
 @dataclass
@@ -80,7 +80,7 @@ def extract_article(html: str, url: str) -> Article | None:
     if page_kind:
         logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
         return None
-    metas, names = _meta_values(doc), page_names(doc)
+    metas, names = Markup.read(doc), page_names(doc)
     marked_title, page_title = _title(doc, names, metas), _page_title(doc)
     for candidate in (marked_title, page_title):
         if candidate and rules.SOFT_ERROR_TITLE_RE.search(candidate):
@@ -119,7 +119,7 @@ def extract_article(html: str, url: str) -> Article | None:
         title=title,
         published=published,
         published_raw=published_raw,
-        author=byline.get("author"),
+        author=byline.get("author") or metas.author(),
         photographer=byline.get("photographer"),
         text=text,
         images=images,
@@ -310,20 +310,6 @@ def _text_of(el: lhtml.HtmlElement) -> str:
     return _SPACES_RE.sub(" ", el.text_content()).strip()
 
 
-def _meta_values(doc: lhtml.HtmlElement) -> dict[str, list[str]]:
-    """Every ``<meta>`` content by its ``property``, ``name`` and ``itemprop``, in page order,
-    read in one pass (title, site name and date each look several up)."""
-    values: dict[str, list[str]] = {}
-    for meta in _METAS(doc):
-        content = _SPACES_RE.sub(" ", meta.get("content") or "").strip()
-        if not content:
-            continue
-        for attr in ("property", "name", "itemprop"):
-            if key := meta.get(attr):
-                values.setdefault(key.strip(), []).append(content)
-    return values
-
-
 def _title_from_css(doc: lhtml.HtmlElement, names: frozenset[str]) -> str | None:
     for matches in _TITLE_SELECTORS.matches(doc, names):
         for el in matches:
@@ -333,13 +319,13 @@ def _title_from_css(doc: lhtml.HtmlElement, names: frozenset[str]) -> str | None
 
 
 def _title(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: dict[str, list[str]]
+    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
 ) -> str | None:
     """First of: CMS title markup, ``og:title``, the first ``<h1>``. Read before junk is
     dropped: WordPress puts its title in a ``<header>``."""
     if found := _title_from_css(doc, names):
         return found
-    for value in metas.get("og:title", ()):
+    for value in metas.meta("og:title"):
         return _without_site_name(doc, value, metas)
     for h1 in doc.iter("h1"):
         if text := _text_of(h1):
@@ -347,10 +333,10 @@ def _title(
     return None
 
 
-def _without_site_name(doc: lhtml.HtmlElement, title: str, metas: dict[str, list[str]]) -> str:
+def _without_site_name(doc: lhtml.HtmlElement, title: str, metas: Markup) -> str:
     """``og:title`` minus a `` - Site Name`` suffix that SEO plugins append (Yoast, Rank Math),
     recognised by ``og:site_name`` or by the last part of ``<title>``."""
-    names = list(metas.get("og:site_name", ()))
+    names = list(metas.meta("og:site_name"))
     page = doc.find(".//title")
     pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
     if page is not None and (parts := re.split(pattern, _text_of(page))) and len(parts) > 1:
@@ -395,12 +381,23 @@ def _legacy_title(cell: lhtml.HtmlElement) -> str | None:
 
 # -- date ---------------------------------------------------------------------------------------
 def _published_meta(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: dict[str, list[str]]
+    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
 ) -> tuple[dt.date | None, str | None]:
-    """The first publication date the markup states, with the raw string it came from."""
-    for raw in _date_candidates(doc, names, metas):
+    """The first publication date the markup states, with the raw string it came from.
+
+    A timestamp in UTC (SEO plugins write ``article:published_time`` so) gives the day in
+    London, not the publisher's: when the page states the same instant with its own offset
+    too (a ``<time datetime>``), the day is read from that one."""
+    candidates = _date_candidates(doc, names, metas)
+    for raw in candidates:
         date = parse_date(raw)
         if date is not None:
+            instant = _instant(raw)
+            if instant is not None and instant.utcoffset() == dt.timedelta(0):
+                for other in itertools.islice(candidates, rules.DATE_TWIN_LOOKAHEAD):
+                    local = _instant(other)
+                    if local == instant and local is not None and local.utcoffset():
+                        return local.date(), other
             return date, raw
         found = find_date(raw)
         if found is not None:
@@ -408,51 +405,38 @@ def _published_meta(
     return None, None
 
 
+def _instant(raw: str) -> dt.datetime | None:
+    """An ISO 8601 timestamp with its UTC offset, or None (a date alone, no offset, text)."""
+    try:
+        stamp = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo is not None else None
+
+
 def _date_candidates(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: dict[str, list[str]]
+    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
 ) -> Iterator[str]:
-    """Date strings in priority order: ``<time>``, meta tags, JSON-LD, schema.org, Joomla
-    article info, then any element whose class mentions a date outside the page furniture."""
+    """Date strings in priority order: what the page states as its publication date (meta
+    tags, JSON-LD, schema.org microdata), then ``<time>``, Joomla article info, and any element
+    whose class mentions a date outside the page furniture. (``<time>`` came first until
+    WCXB dev showed it as often dating a related post, a comment or an update.)"""
     outside = (  # page furniture; a <header> counts only outside the article (a news ticker)
         "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee"
         " or ancestor::header[not(ancestor::article or ancestor::main)])]"
     )
-    for el in doc.xpath(f"//time[@datetime or contains(@class, 'entry-date')]{outside}"):
-        yield el.get("datetime") or _text_of(el)
-    for name in rules.DATE_META:
-        yield from metas.get(name, ())
-    yield from _jsonld_dates(doc)
+    yield from metas.meta(*rules.DATE_META)
+    yield from metas.published()
     for el in doc.xpath("//*[@itemprop='datePublished']") if "datePublished" in names else ():
         yield el.get("content") or el.get("datetime") or _text_of(el)
+    for el in doc.xpath(f"//time[@datetime or contains(@class, 'entry-date')]{outside}"):
+        yield el.get("datetime") or _text_of(el)
     for matches in _DATE_SELECTORS.matches(doc, names):
         yield from (_text_of(el) for el in matches)
     for scope in doc.xpath(rules.DATE_SCOPE_XPATH) or [doc]:
         for el in scope.xpath(f".//*[contains(@class, 'date')]{outside}"):
             if not el.xpath("ancestor::header[not(ancestor::article)]"):
                 yield _text_of(el)
-
-
-def _jsonld_dates(doc: lhtml.HtmlElement) -> Iterator[str]:
-    for script in doc.xpath("//script[@type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        yield from _json_values(data, "datePublished")
-
-
-def _json_values(data: object, key: str, depth: int = 0) -> Iterator[str]:
-    """Every string under ``key`` in a JSON-LD document (``@graph`` lists included)."""
-    if depth > 6:
-        return
-    if isinstance(data, dict):
-        if isinstance(data.get(key), str):
-            yield data[key]
-        for value in data.values():
-            yield from _json_values(value, key, depth + 1)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _json_values(value, key, depth + 1)
 
 
 def _published_in_url(url: str) -> tuple[dt.date | None, str | None]:
