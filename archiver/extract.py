@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
+import htmldate
 import trafilatura
 from lxml import etree
 from lxml import html as lhtml
@@ -87,12 +88,14 @@ def extract_article(html: str, url: str) -> Article | None:
             logger.debug("%s: soft error page (title %r)", url, candidate)
             return None
     published, published_raw = _published_meta(doc, names, metas)
-    root, kind = _content_root(doc, names)
+    thai = _THAI_RE.search(html) is not None  # legacy layouts are looked for on Thai pages only
+    root, kind = _content_root(doc, names, thai)
     extracted = _trafilatura(root, url)
     if kind == "cms":
         root, kind, extracted = _checked_root(doc, root, extracted, url)
+    extracted = _with_recall(doc, root, extracted, url)
     legacy = kind == "legacy"
-    if kind == "page" and root.tag == "body" and _table_layout(root):
+    if thai and kind == "page" and root.tag == "body" and _table_layout(root):
         logger.debug("%s: table-layout page with no article cell (legacy soft error)", url)
         return None
     title = marked_title or (_legacy_title(root) if legacy else None) or page_title
@@ -114,6 +117,8 @@ def extract_article(html: str, url: str) -> Article | None:
         published, published_raw = _published_in_text(scope_text[: rules.DATE_TEXT_WINDOW])
     if published is None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
+    if published is None:
+        published, published_raw = _published_by_htmldate(doc, url)
     return Article(
         url=url,
         title=title,
@@ -211,7 +216,9 @@ def _base_url(doc: lhtml.HtmlElement, url: str) -> str:
 
 
 # -- content root -------------------------------------------------------------------------------
-def _content_root(doc: lhtml.HtmlElement, names: frozenset[str]) -> tuple[lhtml.HtmlElement, str]:
+def _content_root(
+    doc: lhtml.HtmlElement, names: frozenset[str], thai: bool
+) -> tuple[lhtml.HtmlElement, str]:
     """The element holding the article, after junk is dropped, and how it was found: ``cms``
     (CMS markup), ``legacy`` (the table cell with the most Thai text) or ``page`` (nothing
     better: the whole body, left to trafilatura).
@@ -227,7 +234,7 @@ def _content_root(doc: lhtml.HtmlElement, names: frozenset[str]) -> tuple[lhtml.
             return root, "cms"
     for el in list(doc.iter(*rules.DROP_TAGS)):
         el.drop_tree()
-    cell = _thaiest_cell(doc)
+    cell = _thaiest_cell(doc) if thai else None
     body = doc.find("body")
     scope = cell if cell is not None else (body if body is not None else doc)
     if cell is not None:  # a whole page is left to trafilatura's own boilerplate removal
@@ -253,6 +260,24 @@ def _checked_root(
         logger.debug("%s: the content root holds little of the page: the whole page", url)
         return body, "page", whole
     return root, "cms", extracted
+
+
+def _with_recall(
+    doc: lhtml.HtmlElement, root: lhtml.HtmlElement, extracted: str | None, url: str
+) -> str | None:
+    """trafilatura's text, or its recall mode's when the text holds less than
+    ``RECALL_BELOW_SHARE`` of the page's paragraphs and recall finds ``RECALL_GAIN`` times
+    more: trafilatura's own escalation to recall mode only looks at short texts, and on real
+    pages it also cut long articles at a table, a card or a list (WCXB dev: 8% of pages are
+    tried again, mean F1 +0.0025 on articles and +0.002 on all pages)."""
+    body = doc.find("body")
+    if body is None or len(extracted or "") >= rules.RECALL_BELOW_SHARE * _paragraph_chars(body):
+        return extracted
+    recalled = _trafilatura(root, url, recall=True)
+    if len(recalled or "") > rules.RECALL_GAIN * len(extracted or ""):
+        logger.debug("%s: trafilatura's recall mode found much more text", url)
+        return recalled
+    return extracted
 
 
 def _paragraph_chars(scope: lhtml.HtmlElement) -> int:
@@ -456,6 +481,22 @@ def _published_in_url(url: str) -> tuple[dt.date | None, str | None]:
     return None, None
 
 
+def _published_by_htmldate(doc: lhtml.HtmlElement, url: str) -> tuple[dt.date | None, str | None]:
+    """The last resort: htmldate (trafilatura's date finder) without its extensive search.
+    It reads no Thai dates (FACTS.md), so it comes after every Thai rule; on WCXB dev it found
+    the right date for 48 pages where nothing else found one, for 3.5 ms a call (the
+    extensive search: 15 ms)."""
+    try:
+        found = htmldate.find_date(
+            doc, url=url, original_date=True, extensive_search=False, outputformat="%Y-%m-%d"
+        )
+    except Exception as exc:  # third-party code: one odd page must not stop the crawl
+        logger.debug("%s: htmldate failed (%s)", url, exc)
+        return None, None
+    date = parse_date(found) if isinstance(found, str) else None
+    return (date, found) if date is not None else (None, None)
+
+
 def _published_in_text(text: str) -> tuple[dt.date | None, str | None]:
     """The last resort: a date written near the top of the article (``เมื่อวันที่ 9 ...``)."""
     found = find_date(text)
@@ -549,7 +590,7 @@ def _tidy(text: str) -> str:
     return text.strip()
 
 
-def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
+def _trafilatura(root: lhtml.HtmlElement, url: str, recall: bool = False) -> str | None:
     """trafilatura on the cleaned content root alone, as a page of its own, or on the whole
     page when the root is ``<body>``.
 
@@ -573,6 +614,7 @@ def _trafilatura(root: lhtml.HtmlElement, url: str) -> str | None:
             include_tables=True,
             include_images=False,
             favor_precision=False,
+            favor_recall=recall,
             deduplicate=False,
             fast=False,  # its readability and jusText comparison: +0.02 F1 on WCXB dev
         )
