@@ -82,3 +82,21 @@ def page_f1(truth: str, predicted: str, tokens=thai_tokens) -> float:  # type: i
     counts = shingle_counts(tokens(truth), tokens(predicted))
     p, r = precision(*counts), recall(*counts)
     return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def bag_f1(truth: str | None, predicted: str | None) -> float:
+    r"""WCXB's metric for one page: F1 of the bags (multisets) of lower-cased ``\w+`` tokens.
+
+    Both empty is a perfect 1.0 (a page with no main content, rightly given none); one of the
+    two empty is 0.0. On WCXB dev this reproduces the benchmark's published figures for plain
+    trafilatura 2.3.1 (article pages 0.929, all 1,497 pages 0.818).
+    """
+    true_bag = Counter(word_tokens((truth or "").lower()))
+    pred_bag = Counter(word_tokens((predicted or "").lower()))
+    if not true_bag or not pred_bag:
+        return 1.0 if not true_bag and not pred_bag else 0.0
+    overlap = sum((true_bag & pred_bag).values())
+    if not overlap:
+        return 0.0
+    p, r = overlap / sum(pred_bag.values()), overlap / sum(true_bag.values())
+    return 2 * p * r / (p + r)
