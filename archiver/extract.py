@@ -25,7 +25,7 @@ from lxml import etree
 from lxml import html as lhtml
 
 from archiver import cleaning as rules
-from archiver.markup import Markup
+from archiver.markup import Markup, html_author
 from archiver.selectors import NamedSelectors, NodeMatcher, font_widgets, page_names
 from archiver.thai import find_date, has_thai, parse_date
 
@@ -124,7 +124,7 @@ def extract_article(html: str, url: str) -> Article | None:
         title=title,
         published=published,
         published_raw=published_raw,
-        author=byline.get("author") or metas.author(),
+        author=byline.get("author") or metas.author() or html_author(doc, names),
         photographer=byline.get("photographer"),
         text=text,
         images=images,

@@ -38,6 +38,8 @@ ACCOUNT_NAMES = frozenset(
 )
 #: Longer "names" are sentences (a description filled into the author field).
 MAX_AUTHOR_CHARS = 100
+#: An HTML byline longer than this many words is a bio or a card, not a name.
+MAX_AUTHOR_WORDS = 6
 
 
 @dataclass
@@ -132,3 +134,31 @@ def _person(value: object, by_id: dict[str, dict]) -> str | None:
     ):
         return None
     return name
+
+
+#: Elements that name the author in the page's HTML (``rel=author`` links, schema.org
+#: microdata, the ``author``/``byline`` classes of most themes), outside comments.
+_AUTHOR_ELEMENTS = etree.XPath(
+    "//*[@rel='author' or @itemprop='author' or contains(@class, 'author')"
+    " or contains(@class, 'byline')][not(self::meta or self::link or self::body or self::html)]"
+    "[not(ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment')])]"
+)
+_ITEMPROP_NAME = etree.XPath(".//*[@itemprop='name']")
+#: Labels before a name in a byline ("By Jane Doe", "Written by", Thai "เขียนโดย").
+_BYLINE_LABEL = re.compile(
+    r"^(?:(?:written|posted|published|reviewed)?\s*by|author|เขียนโดย|โดย)\s*[:：]?\s*", re.I
+)
+
+
+def html_author(doc: etree._Element, names: frozenset[str]) -> str | None:
+    """The first author named by the page's own HTML, or None. ``names`` (the page's class
+    names and itemprops) says at once whether any such element can exist."""
+    if not any("author" in n or "byline" in n for n in names) and "author" not in names:
+        return None
+    for el in _AUTHOR_ELEMENTS(doc):
+        inner = _ITEMPROP_NAME(el) if el.get("itemprop") == "author" else []
+        text = " ".join((inner[0] if inner else el).itertext())
+        name = _person(_BYLINE_LABEL.sub("", _SPACES.sub(" ", text).strip()), {})
+        if name and any(c.isalpha() for c in name) and len(name.split()) <= MAX_AUTHOR_WORDS:
+            return name
+    return None

@@ -1,15 +1,19 @@
 """Extraction quality and speed: ``archiver.extract.extract_article`` against plain trafilatura.
 
-    .venv/bin/python bench/extraction/run.py [--scrapinghub DIR] [--gold DIR] [--repeat N] [--json]
+    .venv/bin/python bench/extraction/run.py [--scrapinghub DIR] [--gold DIR] [--wcxb DIR]
+        [--sets scrapinghub,gold,wcxb] [--repeat N] [--jobs N] [--json] [--per-page]
 
-Two sets:
+Three sets:
 
 * the scrapinghub article-extraction benchmark (181 mostly English news pages), scored with that
   benchmark's own metric (a copy of its ``evaluate.py`` logic, see ``shingle_counts``);
 * the project's gold set of Thai agency pages (``tests/gold``), scored with the same metric on
-  Thai word tokens (``archiver.thai.segment``) plus exact-match checks of the metadata.
+  Thai word tokens (``archiver.thai.segment``) plus exact-match checks of the metadata;
+* WCXB dev (1,497 pages of seven page types, mostly English), scored with that benchmark's
+  bag-of-words F1 per page (see ``bow_scores``) plus exact-match checks of the metadata, in
+  ``--jobs`` worker processes because it takes minutes.
 
-Both extractors get the same decoded ``str`` (``archiver.pages.page_text``). Only the extraction
+All extractors get the same decoded ``str`` (``archiver.pages.page_text``). Only the extraction
 call is timed (``time.process_time``), each extractor ``--repeat`` times after one warm-up call;
 the median total is reported. See README.md next to this file for what every number means.
 """
@@ -22,11 +26,14 @@ import importlib
 import importlib.util
 import json
 import logging
+import multiprocessing
+import re
 import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -43,6 +50,8 @@ from archiver.pages import NotAPage, page_text  # noqa: E402
 
 DEFAULT_SCRAPINGHUB = ROOT.parent / "shared" / "corpus" / "scrapinghub-article-extraction-benchmark"
 DEFAULT_GOLD = ROOT / "tests" / "gold"
+DEFAULT_WCXB = ROOT.parent / "shared" / "corpus" / "wcxb-dev"
+SETS = ("scrapinghub", "gold", "wcxb")
 #: The largest page the crawl extracts (``ARCHIVER_MAX_PAGE_BYTES`` in archiver/settings.py).
 GOLD_MAX_BYTES = 5_000_000
 #: A trafilatura result shorter than this counts as "rejected" (archiver's own MIN_TEXT_CHARS).
@@ -344,6 +353,244 @@ def _rate(flags: list[bool]) -> dict[str, Any]:
     }
 
 
+# -- set 3: WCXB dev ------------------------------------------------------------------------------
+
+#: WCXB's page types in the order of its own reports; a type not listed here follows them.
+WCXB_TYPES = ("article", "service", "product", "collection", "forum", "listing", "documentation")
+#: The metadata fields scored on WCXB (keys of its ``ground_truth``).
+WCXB_META = ("title", "author", "publish_date")
+#: Pages per task of the worker pool: many small tasks, so that the workers finish together.
+WCXB_CHUNK = 20
+#: The CPU of ``bare_extraction(with_metadata=True)``, kept apart from the ratio.
+META = "trafilatura_meta"
+_BOW_RE = re.compile(r"\w+")
+_SPACE_RE = re.compile(r"\s+")
+
+
+def bow_tokens(text: str | None) -> list[str]:
+    r"""WCXB's tokens: ``\w+`` runs of the lower-cased text (no shingles, no segmentation)."""
+    return _BOW_RE.findall((text or "").lower())
+
+
+def bow_scores(truth: Sequence[str], pred: Sequence[str]) -> dict[str, float | None]:
+    """WCXB's per-page bag-of-words precision, recall and F1 (overlap = sum of min counts).
+
+    P is undefined (None) without a prediction and R without a truth, so that their means are
+    over the pages where they mean something; F1 is always defined: 1.0 when both are empty
+    (nothing to find, nothing returned), 0.0 when only one is or nothing overlaps."""
+    if not truth and not pred:
+        return {"precision": None, "recall": None, "f1": 1.0}
+    overlap = sum((Counter(truth) & Counter(pred)).values())
+    p = overlap / len(pred) if pred else None
+    r = overlap / len(truth) if truth else None
+    f1 = 2 * p * r / (p + r) if p and r else 0.0
+    return {"precision": p, "recall": r, "f1": f1}
+
+
+def _norm(value: Any) -> str | None:
+    """Metadata as compared: whitespace collapsed, lower case; blank counts as no value."""
+    if value is None:
+        return None
+    s = _SPACE_RE.sub(" ", str(value)).strip().lower()
+    return s or None
+
+
+def wcxb_ids(directory: Path) -> list[str]:
+    return sorted(f.name.removesuffix(".json") for f in (directory / "ground-truth").glob("*.json"))
+
+
+def load_wcxb_page(directory: Path, page_id: str) -> dict[str, Any]:
+    """One page with its ground truth; ``html`` is None when ``page_text`` refuses the page
+    (both extractors then count as giving nothing). Decoded as the scrapinghub set is."""
+    doc = json.loads((directory / "ground-truth" / f"{page_id}.json").read_text(encoding="utf-8"))
+    gt = doc.get("ground_truth") or {}
+    body = gzip.decompress((directory / "html" / f"{page_id}.html.gz").read_bytes())
+    try:
+        html: str | None = page_text(body, "", 10**8)
+    except NotAPage:
+        html = None
+    kind = ((doc.get("_internal") or {}).get("page_type") or {}).get("primary") or "unknown"
+    return {
+        "id": page_id,
+        "url": doc.get("url") or "",  # one file has no url
+        "type": kind,
+        "truth": gt.get("main_content"),  # None in two files: the benchmark's defect
+        **{k: gt.get(k) for k in WCXB_META},
+        "html": html,
+    }
+
+
+def _wcxb_init(directory: str, warm_id: str) -> None:
+    """Worker set-up, untimed: quiet logs, the segmenter's dictionary, and one call of each
+    extractor on the first page (imports, lazy tables, caches filled on first use), as
+    ``timed`` warms up the other sets."""
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    thai_tokens("ทดสอบ")
+    page = load_wcxb_page(Path(directory), warm_id)
+    if page["html"] is not None:
+        for fn in (run_archiver, run_trafilatura, run_trafilatura_meta):
+            fn(page["html"], page["url"])
+
+
+def _wcxb_chunk(task: tuple[str, list[str], bool]) -> list[dict[str, Any]]:
+    """Extract (and, on the first pass, score) one chunk of pages in a worker.
+
+    Each call is timed alone with ``time.process_time`` (this worker's CPU); per page the
+    archiver runs first, then ``trafilatura.extract``, then ``bare_extraction``, so that a slow
+    spell of the shared machine hits all three alike."""
+    directory, ids, score = task
+    rows = []
+    for page_id in ids:
+        page = load_wcxb_page(Path(directory), page_id)
+        cpu = {ARCH: 0.0, TRAF: 0.0, META: 0.0}
+        arch = traf = meta = None
+        if page["html"] is not None:
+            html, url = page["html"], page["url"]
+            t0 = time.process_time()
+            arch = run_archiver(html, url)
+            t1 = time.process_time()
+            traf = run_trafilatura(html, url)
+            t2 = time.process_time()
+            meta = run_trafilatura_meta(html, url)
+            t3 = time.process_time()
+            cpu = {ARCH: t1 - t0, TRAF: t2 - t1, META: t3 - t2}
+        row: dict[str, Any] = {"id": page_id, "extracted": page["html"] is not None, "cpu": cpu}
+        if score:
+            row.update(_wcxb_score(page, arch, traf, meta))
+        rows.append(row)
+    return rows
+
+
+def _wcxb_score(page: dict[str, Any], arch: Any, traf: Any, meta: Any) -> dict[str, Any]:
+    """The page's scores and metadata, small enough to send back from a worker."""
+    truth = bow_tokens(page["truth"])
+    got = {
+        ARCH: {
+            "title": arch.title if arch else None,
+            "author": arch.author if arch else None,
+            "publish_date": arch.published.isoformat() if arch and arch.published else None,
+        },
+        TRAF: {
+            "title": getattr(meta, "title", None),
+            "author": getattr(meta, "author", None),
+            "publish_date": getattr(meta, "date", None),
+        },
+    }
+    row: dict[str, Any] = {
+        "type": page["type"],
+        "truth_null": page["truth"] is None,
+        "truth_chars": len(page["truth"] or ""),
+        "meta_truth": {k: page[k] for k in WCXB_META},
+    }
+    for ext, text in ((ARCH, arch.text if arch is not None else None), (TRAF, traf)):
+        row[ext] = {
+            **bow_scores(truth, bow_tokens(text)),
+            "chars": len(text or ""),
+            "empty": not (text or "").strip(),
+            "meta": got[ext],
+        }
+    return row
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    xs = [x for x in values if x is not None]
+    return statistics.fmean(xs) if xs else None
+
+
+def _wcxb_group(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Plain means of the per-page scores (every page weighs the same, as in WCXB)."""
+    out: dict[str, Any] = {"pages": len(rows)}
+    for ext in (ARCH, TRAF):
+        out[ext] = {
+            "f1": _mean(r[ext]["f1"] for r in rows),
+            "precision": _mean(r[ext]["precision"] for r in rows),
+            "recall": _mean(r[ext]["recall"] for r in rows),
+            "empty": sum(1 for r in rows if r[ext]["empty"]),
+        }
+    return out
+
+
+def _wcxb_meta(rows: Sequence[dict[str, Any]], ext: str) -> dict[str, Any]:
+    """Exact matches over pages with a (non-blank) truth; spurious = a value where the truth
+    has none. Dates compare as ``YYYY-MM-DD`` (the first 10 characters of each side)."""
+    out = {}
+    for key in WCXB_META:
+        pairs = [(_norm(r["meta_truth"][key]), _norm(r[ext]["meta"][key])) for r in rows]
+        if key == "publish_date":
+            pairs = [(w and w[:10], g and g[:10]) for w, g in pairs]
+        expected = [(w, g) for w, g in pairs if w is not None]
+        hits = sum(1 for w, g in expected if g == w)
+        out[key] = {
+            "exact": hits / len(expected) if expected else None,
+            "n": len(expected),
+            "hits": hits,
+            "spurious": sum(1 for w, g in pairs if w is None and g is not None),
+        }
+    return out
+
+
+def bench_wcxb(directory: Path, repeat: int, jobs: int) -> dict[str, Any]:
+    """WCXB dev over a pool of ``jobs`` workers: one pass over all pages per repeat, the median
+    total CPU per extractor (summed over the workers' timed calls). Only the first pass is
+    scored; the outputs of later passes are the same."""
+    ids = wcxb_ids(directory)
+    chunks = [ids[i : i + WCXB_CHUNK] for i in range(0, len(ids), WCXB_CHUNK)]
+    passes = max(1, repeat)
+    totals: dict[str, list[float]] = {ARCH: [], TRAF: [], META: []}
+    rows: list[dict[str, Any]] = []
+    wall = time.perf_counter()
+    with multiprocessing.Pool(
+        max(1, jobs), initializer=_wcxb_init, initargs=(str(directory), ids[0])
+    ) as pool:
+        for i in range(passes):
+            tasks = [(str(directory), c, i == 0) for c in chunks]
+            done = [row for part in pool.imap(_wcxb_chunk, tasks) for row in part]
+            for ext, total in totals.items():
+                total.append(sum(r["cpu"][ext] for r in done))
+            if i == 0:
+                rows = done
+            print(f"wcxb: pass {i + 1}/{passes} done", file=sys.stderr, flush=True)
+    wall = time.perf_counter() - wall
+
+    kinds = {r["type"] for r in rows}
+    types = [t for t in WCXB_TYPES if t in kinds] + sorted(kinds - set(WCXB_TYPES))
+    live = sum(1 for r in rows if r["extracted"])
+    cpu = {ext: statistics.median(v) for ext, v in totals.items()}
+    return {
+        "pages": len(rows),
+        "null_truths": [r["id"] for r in rows if r["truth_null"]],
+        "not_a_page": len(rows) - live,
+        "passes": passes,
+        "jobs": max(1, jobs),
+        "wall_s": wall,
+        "types": {t: _wcxb_group([r for r in rows if r["type"] == t]) for t in types},
+        "all": _wcxb_group(rows),
+        "all_without_null": _wcxb_group([r for r in rows if not r["truth_null"]]),
+        "metadata": {ext: _wcxb_meta(rows, ext) for ext in (ARCH, TRAF)},
+        "cpu": {
+            ARCH: speed(cpu[ARCH], live),
+            TRAF: speed(cpu[TRAF], live),
+            META: speed(cpu[META], live),
+            "ratio": cpu[ARCH] / cpu[TRAF] if cpu[TRAF] else None,
+            "passes_cpu_s": totals,
+        },
+        "per_page": [
+            {
+                "id": r["id"],
+                "type": r["type"],
+                "truth_null": r["truth_null"],
+                "truth_chars": r["truth_chars"],
+                **{
+                    ext: {k: r[ext][k] for k in ("f1", "precision", "recall", "chars")}
+                    for ext in (ARCH, TRAF)
+                },
+            }
+            for r in rows
+        ],
+    }
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 NA = "—"
@@ -353,13 +600,13 @@ def _f(x: Any, fmt: str = "{:.3f}") -> str:
     return NA if x is None else fmt.format(x)
 
 
-def _pct(d: dict[str, Any] | None, spurious: bool = False) -> str:
+def _pct(d: dict[str, Any] | None, spurious: bool = False, digits: int = 0) -> str:
     if not d or d.get("n") is None:
         return NA
     if d["exact"] is None:
         s = "n/a (0 expected)"
     else:
-        s = f"{100 * d['exact']:.0f}% ({d['hits']}/{d['n']})"
+        s = f"{100 * d['exact']:.{digits}f}% ({d['hits']}/{d['n']})"
     if spurious:
         s += f", {d['spurious']} spurious"
     return s
@@ -442,14 +689,76 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def wcxb_table(r: dict[str, Any]) -> str:
+    """The WCXB section: text scores per page type, metadata, CPU."""
+
+    def pr(e: dict[str, Any]) -> str:
+        return f"{_f(e['precision'])} / {_f(e['recall'])}"
+
+    def row(label: str, g: dict[str, Any]) -> str:
+        a, t = g[ARCH], g[TRAF]
+        cells = [label, str(g["pages"]), _f(a["f1"]), _f(t["f1"]), pr(a), pr(t)]
+        cells += [str(a["empty"]), str(t["empty"])]
+        return "| " + " | ".join(cells) + " |"
+
+    nulls = len(r["null_truths"])
+    lines = [
+        f"### WCXB dev ({r['pages']:,} pages)",
+        "",
+        "| page type | pages | archiver F1 | trafilatura F1 | archiver P / R"
+        " | trafilatura P / R | archiver no output | trafilatura no output |",
+        "|---|---|---|---|---|---|---|---|",
+        *(row(t, g) for t, g in r["types"].items()),
+        row(f"**all ({r['pages']:,})**", r["all"]),
+        row(
+            f"**all ({r['all_without_null']['pages']:,}, without the {nulls} null truths)**",
+            r["all_without_null"],
+        ),
+        "",
+        "| metadata (exact) | archiver | trafilatura (bare_extraction) |",
+        "|---|---|---|",
+    ]
+    labels = {"title": "title", "author": "author", "publish_date": "date (YYYY-MM-DD)"}
+    for key, label in labels.items():
+        cells = [_pct(r["metadata"][e][key], spurious=True, digits=1) for e in (ARCH, TRAF)]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    c = r["cpu"]
+    live = r["pages"] - r["not_a_page"]
+    lines += [
+        "",
+        f"* CPU over {live:,} extracted pages (median of {r['passes']} pass(es),"
+        f" {r['jobs']} worker(s), {r['wall_s']:.0f} s wall):"
+        f" archiver {c[ARCH]['cpu_s']:.2f} s ({_f(c[ARCH]['ms_per_page'], '{:.1f}')} ms/page),"
+        f" trafilatura.extract {c[TRAF]['cpu_s']:.2f} s"
+        f" ({_f(c[TRAF]['ms_per_page'], '{:.1f}')} ms/page)",
+        f"* CPU ratio archiver/trafilatura.extract: {_f(c['ratio'], '{:.2f}x')} (target: at most"
+        " 1.0x)",
+        f"* trafilatura bare_extraction(with_metadata=True), for its metadata only:"
+        f" {_f(c[META]['ms_per_page'], '{:.1f}')} ms/page (not in the ratio)",
+    ]
+    if r["not_a_page"]:
+        lines.append(f"* {r['not_a_page']} pages refused by page_text: no output from either")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scrapinghub", type=Path, default=DEFAULT_SCRAPINGHUB)
     parser.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    parser.add_argument("--wcxb", type=Path, default=DEFAULT_WCXB)
+    parser.add_argument(
+        "--sets", default=",".join(SETS), help=f"comma list of {','.join(SETS)} (default: all)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="worker processes for the WCXB set (default 2)"
+    )
     parser.add_argument("--json", action="store_true", help="write the results as JSON instead")
     parser.add_argument("--per-page", action="store_true", help="keep per-page scores in --json")
     args = parser.parse_args(argv)
+    sets = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if not sets or any(s not in SETS for s in sets):
+        parser.error(f"--sets: a comma list of {', '.join(SETS)}, not {args.sets!r}")
 
     logging.disable(logging.CRITICAL)  # trafilatura and the archiver log per page
     warnings.simplefilter("ignore")
@@ -457,25 +766,37 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results: dict[str, Any] = {"repeat": args.repeat, "trafilatura": trafilatura.__version__}
     notes = []
-    if (args.scrapinghub / "ground-truth.json").exists():
-        results["scrapinghub"] = bench_scrapinghub(args.scrapinghub, args.repeat)
-    else:
-        notes.append(f"scrapinghub set not found in {args.scrapinghub}: skipped")
-    if (args.gold / "__init__.py").exists():
-        results["gold"] = bench_gold(args.gold, args.repeat)
-    else:
-        notes.append(f"gold set not found in {args.gold}: skipped")
+    if "scrapinghub" in sets:
+        if (args.scrapinghub / "ground-truth.json").exists():
+            results["scrapinghub"] = bench_scrapinghub(args.scrapinghub, args.repeat)
+        else:
+            notes.append(f"scrapinghub set not found in {args.scrapinghub}: skipped")
+    if "gold" in sets:
+        if (args.gold / "__init__.py").exists():
+            results["gold"] = bench_gold(args.gold, args.repeat)
+        else:
+            notes.append(f"gold set not found in {args.gold}: skipped")
+    if "wcxb" in sets:
+        if (args.wcxb / "ground-truth").is_dir() and (args.wcxb / "html").is_dir():
+            results["wcxb"] = bench_wcxb(args.wcxb, args.repeat, args.jobs)
+        else:
+            notes.append(f"WCXB set not found in {args.wcxb}: skipped")
     results["notes"] = notes
     if not args.per_page:
-        for key in ("scrapinghub", "gold"):
+        for key in SETS:
             if key in results:
                 results[key].pop("per_page", None)
     if args.json:
         json.dump(results, sys.stdout, indent=2, ensure_ascii=False, default=str)
         print()
     else:
+        tables = []
         if "scrapinghub" in results or "gold" in results:
-            print(table(results))
+            tables.append(table(results))
+        if "wcxb" in results:
+            tables.append(wcxb_table(results["wcxb"]))
+        if tables:
+            print("\n\n".join(tables))
         for n in notes:
             print(f"\n{n}")
         print(f"\ntrafilatura {trafilatura.__version__}, median of {args.repeat} runs")
