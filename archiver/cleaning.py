@@ -248,6 +248,9 @@ DATE_SCOPE_XPATH = (
 )
 #: How many later date candidates are searched for the local twin of a UTC timestamp.
 DATE_TWIN_LOOKAHEAD = 20
+#: How far around the ``<h1>`` (characters, ancestor levels) a date counts as the article's.
+DATE_TITLE_WINDOW = 400
+DATE_TITLE_LEVELS = 3
 #: How far into the article text a date still counts as its publication date.
 DATE_TEXT_WINDOW = 300
 

@@ -118,6 +118,8 @@ def extract_article(html: str, url: str) -> Article | None:
     if published is None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
     if published is None:
+        published, published_raw = _published_near_title(doc)
+    if published is None:
         published, published_raw = _published_by_htmldate(doc, url)
     return Article(
         url=url,
@@ -479,6 +481,25 @@ def _published_in_url(url: str) -> tuple[dt.date | None, str | None]:
         if date is not None:
             return date, alias.group(1)
     return None, None
+
+
+def _published_near_title(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | None]:
+    """A date written beside the headline ("By Jane Doe | March 3, 2024"): in the text of
+    the ``<h1>``'s enclosing block, as far up as ``DATE_TITLE_WINDOW`` characters reach."""
+    h1 = doc.find(".//h1")
+    if h1 is None:
+        return None, None
+    scope, text = h1, ""
+    for _ in range(rules.DATE_TITLE_LEVELS):
+        parent = scope.getparent()
+        if parent is None or parent.tag == "body":
+            break
+        wider = _text_of(parent)
+        if len(wider) > rules.DATE_TITLE_WINDOW and text:
+            break
+        scope, text = parent, wider
+    found = find_date(text[: rules.DATE_TITLE_WINDOW]) if text else None
+    return found if found is not None else (None, None)
 
 
 def _published_by_htmldate(doc: lhtml.HtmlElement, url: str) -> tuple[dt.date | None, str | None]:
