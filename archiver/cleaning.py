@@ -80,6 +80,8 @@ DROP_CSS: tuple[str, ...] = (
     "dd.hits",
     ".hits",
     ".article-hits",
+    # PRD-style in-house article info row: date and view count (metadata read before this)
+    ".news-info",
     # WordPress post meta and view counters (metadata read before this)
     ".entry-meta",
     ".post-meta",
@@ -205,10 +207,11 @@ MIN_ROOT_CHARS = 200
 #: roots on pages with long comment threads 9-12%, and there the whole page gave the same text.
 ROOT_MIN_SHARE = 0.25
 ROOT_OUTGROWN = 2.0
-#: Text under this share of the page's paragraph text is tried again in trafilatura's recall
-#: mode, which wins with ``RECALL_GAIN`` times the text (WCXB dev: shares 0.3-1.5 and gains
-#: 1.2-5 measured; these gave the best mean F1 for a second run on 8% of the pages).
-RECALL_BELOW_SHARE = 0.5
+#: trafilatura's recall-mode text is kept as it is when it holds this share of the page's
+#: paragraph text, else compared with its default mode's, which it beats with ``RECALL_GAIN``
+#: times the text (WCXB dev: bounds 0.3-2 and 1.5-5, gains 1.2-1.5 measured; these were best).
+RECALL_MIN_SHARE = 0.5
+RECALL_MAX_SHARE = 3.0
 RECALL_GAIN = 1.2
 
 #: Publication dates in URLs, tried after the markup's dates and before the article text:
@@ -477,6 +480,21 @@ LINE_PATTERNS: tuple[LinePattern, ...] = (
             r"|สุดท้าย)\s*(?:>>|»)?"
         ),
         "หน้าถัดไป >>",
+    ),
+    # attachment lists left in the text (the files are archived as attachments): "- a.pdf (1.2 MB)"
+    LinePattern(
+        "attachment_file",
+        re.compile(
+            r"(?:[-•*]\s*)?\S.{0,150}?\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)"
+            r"(?:\s*\(\s*[\d.,]+\s*(?:[KMG]i?B|bytes?)\s*\))?",
+            re.I,
+        ),
+        "- แบบตอบรับ.docx (48 KB)",
+    ),
+    LinePattern(
+        "attachments_heading",
+        re.compile(r"(?:เอกสารแนบ|ไฟล์แนบ|ดาวน์โหลดเอกสาร|Attachments?|Downloads?)\s*[:：]?", re.I),
+        "เอกสารแนบ",
     ),
     LinePattern(
         "related_heading",

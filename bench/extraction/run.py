@@ -689,6 +689,10 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def wcxb_table(r: dict[str, Any]) -> str:
     """The WCXB section: text scores per page type, metadata, CPU."""
 
@@ -726,8 +730,8 @@ def wcxb_table(r: dict[str, Any]) -> str:
     live = r["pages"] - r["not_a_page"]
     lines += [
         "",
-        f"* CPU over {live:,} extracted pages (median of {r['passes']} pass(es),"
-        f" {r['jobs']} worker(s), {r['wall_s']:.0f} s wall):"
+        f"* CPU over {live:,} extracted pages (median of {_n(r['passes'], 'pass', 'passes')},"
+        f" {_n(r['jobs'], 'worker')}, {r['wall_s']:.0f} s wall):"
         f" archiver {c[ARCH]['cpu_s']:.2f} s ({_f(c[ARCH]['ms_per_page'], '{:.1f}')} ms/page),"
         f" trafilatura.extract {c[TRAF]['cpu_s']:.2f} s"
         f" ({_f(c[TRAF]['ms_per_page'], '{:.1f}')} ms/page)",
