@@ -2,10 +2,18 @@
 
 trafilatura does the text extraction, but on Thai agency pages it keeps font-size widgets,
 unrendered gallery shortcodes and photo file names, finds no Thai date and no Thai byline
-(FACTS.md). So the page is cleaned first with the rules in ``archiver.cleaning``, trafilatura
-runs on the content area only, and the result is cleaned again line by line. Pages that are not
-articles (soft errors, empty pages, garbage) give ``None`` with the reason logged at debug level:
-the crawl archives them anyway and only the index leaves them out.
+(FACTS.md). So where CMS markup names the content area (``CONTENT_ROOT_CSS``), that area is
+cleaned with the node rules of ``archiver.cleaning`` and trafilatura runs on it alone; elsewhere
+trafilatura searches the whole page itself; either way its text is cleaned again line by line.
+
+What holds on pages nobody here wrote (WCXB dev, bench/extraction/README.md): a cleaning rule
+removes a node only when it is sure (a node that holds a large share of the text is not the
+widget the rule was written for), a CMS root that holds little of the page is checked against
+the whole page, trafilatura's recall mode is checked against its default mode where its text is
+implausible, and a page is refused only on strong evidence: the CMS's own listing classes, a
+soft-error title or text, a legacy layout with no article cell, or less than an article of text.
+Refused pages give ``None`` with the reason logged at debug level: the crawl archives them anyway
+and only the index leaves them out.
 """
 
 from __future__ import annotations

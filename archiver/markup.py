@@ -60,7 +60,7 @@ class Markup:
         for text in _JSONLD(doc):
             try:
                 data = json.loads(text)
-            except ValueError:  # broken JSON-LD is common: the rest of the page still counts
+            except (ValueError, RecursionError):  # broken JSON-LD is common: the page still counts
                 continue
             found.nodes.extend(_flatten(data))
         return found
