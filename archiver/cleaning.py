@@ -232,14 +232,26 @@ TITLE_CSS: tuple[str, ...] = (
 TITLE_SEPARATORS: tuple[str, ...] = (" - ", " | ", " – ", " :: ", " — ")
 
 #: Meta names/properties carrying an ISO publication date (Open Graph, schema.org, Dublin Core).
+#: Keys are lower-cased (``archiver.markup`` reads them so): ``DC.date.issued`` is written both ways.
 DATE_META: tuple[str, ...] = (
     "article:published_time",
     "og:published_time",
-    "datePublished",
+    "datepublished",
     "dc.date",
+    "dc.date.issued",
     "dcterms.created",
+    "dcterms.issued",
     "date",
     "pubdate",
+    "published",
+    "publish-date",
+    "publish_date",
+    "publishdate",
+    "publication_date",
+    "article.published",
+    "parsely-pub-date",
+    "sailthru.date",
+    "citation_publication_date",
 )
 #: Joomla article-info dates, e.g. ``เผยแพร่เมื่อ: 15 พฤศจิกายน 2564``.
 DATE_CSS: tuple[str, ...] = ("dd.published", "dd.create", ".published", ".create")

@@ -55,8 +55,8 @@ class Markup:
             if not content:
                 continue
             for attr in ("property", "name", "itemprop"):
-                if key := meta.get(attr):
-                    found.metas.setdefault(key.strip(), []).append(content)
+                if key := meta.get(attr):  # lower-cased: CMSs write DC.Date and dc.date
+                    found.metas.setdefault(key.strip().lower(), []).append(content)
         for text in _JSONLD(doc):
             try:
                 data = json.loads(text)
