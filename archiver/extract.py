@@ -90,6 +90,8 @@ def extract_article(html: str, url: str) -> Article | None:
         logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
         return None
     metas, names = Markup.read(doc), page_names(doc)
+    for el in list(doc.iter("script", "style", "template")):  # JSON-LD is read: never text
+        el.drop_tree()
     marked_title, page_title = _title(doc, names, metas), _page_title(doc)
     for candidate in (marked_title, page_title):
         if candidate and rules.SOFT_ERROR_TITLE_RE.search(candidate):
