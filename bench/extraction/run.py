@@ -10,7 +10,7 @@ Three sets:
 * the project's gold set of Thai agency pages (``tests/gold``), scored with the same metric on
   Thai word tokens (``archiver.thai.segment``) plus exact-match checks of the metadata;
 * WCXB dev (1,497 pages of seven page types, mostly English), scored with that benchmark's
-  bag-of-words F1 per page (see ``bow_scores``) plus exact-match checks of the metadata, in
+  bag-of-words F1 per page (see ``bag_scores``) plus exact-match checks of the metadata, in
   ``--jobs`` worker processes because it takes minutes.
 
 All extractors get the same decoded ``str`` (``archiver.pages.page_text``). Only the extraction
@@ -32,7 +32,6 @@ import statistics
 import sys
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,8 @@ TRAF = "trafilatura"
 
 # -- the metric: tests/gold/metrics.py (shared with the test gate) -------------------------------
 from tests.gold.metrics import (  # noqa: E402
+    bag_scores,
+    bag_tokens,
     precision,
     prf,
     recall,
@@ -363,28 +364,7 @@ WCXB_META = ("title", "author", "publish_date")
 WCXB_CHUNK = 20
 #: The CPU of ``bare_extraction(with_metadata=True)``, kept apart from the ratio.
 META = "trafilatura_meta"
-_BOW_RE = re.compile(r"\w+")
 _SPACE_RE = re.compile(r"\s+")
-
-
-def bow_tokens(text: str | None) -> list[str]:
-    r"""WCXB's tokens: ``\w+`` runs of the lower-cased text (no shingles, no segmentation)."""
-    return _BOW_RE.findall((text or "").lower())
-
-
-def bow_scores(truth: Sequence[str], pred: Sequence[str]) -> dict[str, float | None]:
-    """WCXB's per-page bag-of-words precision, recall and F1 (overlap = sum of min counts).
-
-    P is undefined (None) without a prediction and R without a truth, so that their means are
-    over the pages where they mean something; F1 is always defined: 1.0 when both are empty
-    (nothing to find, nothing returned), 0.0 when only one is or nothing overlaps."""
-    if not truth and not pred:
-        return {"precision": None, "recall": None, "f1": 1.0}
-    overlap = sum((Counter(truth) & Counter(pred)).values())
-    p = overlap / len(pred) if pred else None
-    r = overlap / len(truth) if truth else None
-    f1 = 2 * p * r / (p + r) if p and r else 0.0
-    return {"precision": p, "recall": r, "f1": f1}
 
 
 def _norm(value: Any) -> str | None:
@@ -464,7 +444,7 @@ def _wcxb_chunk(task: tuple[str, list[str], bool]) -> list[dict[str, Any]]:
 
 def _wcxb_score(page: dict[str, Any], arch: Any, traf: Any, meta: Any) -> dict[str, Any]:
     """The page's scores and metadata, small enough to send back from a worker."""
-    truth = bow_tokens(page["truth"])
+    truth = bag_tokens(page["truth"])
     got = {
         ARCH: {
             "title": arch.title if arch else None,
@@ -485,7 +465,7 @@ def _wcxb_score(page: dict[str, Any], arch: Any, traf: Any, meta: Any) -> dict[s
     }
     for ext, text in ((ARCH, arch.text if arch is not None else None), (TRAF, traf)):
         row[ext] = {
-            **bow_scores(truth, bow_tokens(text)),
+            **bag_scores(truth, bag_tokens(text)),
             "chars": len(text or ""),
             "empty": not (text or "").strip(),
             "meta": got[ext],

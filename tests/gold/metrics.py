@@ -84,19 +84,29 @@ def page_f1(truth: str, predicted: str, tokens=thai_tokens) -> float:  # type: i
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def bag_f1(truth: str | None, predicted: str | None) -> float:
-    r"""WCXB's metric for one page: F1 of the bags (multisets) of lower-cased ``\w+`` tokens.
 
-    Both empty is a perfect 1.0 (a page with no main content, rightly given none); one of the
-    two empty is 0.0. On WCXB dev this reproduces the benchmark's published figures for plain
-    trafilatura 2.3.1 (article pages 0.929, all 1,497 pages 0.818).
-    """
-    true_bag = Counter(word_tokens((truth or "").lower()))
-    pred_bag = Counter(word_tokens((predicted or "").lower()))
-    if not true_bag or not pred_bag:
-        return 1.0 if not true_bag and not pred_bag else 0.0
-    overlap = sum((true_bag & pred_bag).values())
-    if not overlap:
-        return 0.0
-    p, r = overlap / sum(pred_bag.values()), overlap / sum(true_bag.values())
-    return 2 * p * r / (p + r)
+def bag_tokens(text: str | None) -> list[str]:
+    r"""WCXB's tokens: ``\w+`` runs of the lower-cased text (no shingles, no segmentation)."""
+    return _TOKEN_RE.findall((text or "").lower())
+
+
+def bag_scores(truth: Sequence[str], pred: Sequence[str]) -> dict[str, float | None]:
+    """WCXB's per-page bag-of-words precision, recall and F1 (overlap = sum of min counts).
+
+    P is undefined (None) without a prediction and R without a truth, so that their means are
+    over the pages where they mean something; F1 is always defined: 1.0 when both are empty
+    (nothing to find, nothing returned), 0.0 when only one is or nothing overlaps. On WCXB dev
+    this reproduces the benchmark's published figures for plain trafilatura 2.3.1 (article
+    pages 0.929, all 1,497 pages 0.818)."""
+    if not truth and not pred:
+        return {"precision": None, "recall": None, "f1": 1.0}
+    overlap = sum((Counter(truth) & Counter(pred)).values())
+    p = overlap / len(pred) if pred else None
+    r = overlap / len(truth) if truth else None
+    f1 = 2 * p * r / (p + r) if p and r else 0.0
+    return {"precision": p, "recall": r, "f1": f1}
+
+
+def bag_f1(truth: str | None, predicted: str | None) -> float:
+    """WCXB's F1 of one page, from its texts."""
+    return bag_scores(bag_tokens(truth), bag_tokens(predicted))["f1"] or 0.0
