@@ -232,7 +232,7 @@ TITLE_CSS: tuple[str, ...] = (
 TITLE_SEPARATORS: tuple[str, ...] = (" - ", " | ", " – ", " :: ", " — ")
 
 #: Meta names/properties carrying an ISO publication date (Open Graph, schema.org, Dublin Core).
-#: Keys are lower-cased (``archiver.markup`` reads them so): ``DC.date.issued`` is written both ways.
+#: Keys are lower-cased (``archiver.markup`` reads them so): CMSs write DC.date and dc.date.
 DATE_META: tuple[str, ...] = (
     "article:published_time",
     "og:published_time",
