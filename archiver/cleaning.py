@@ -249,6 +249,9 @@ DATE_META: tuple[str, ...] = (
     "publish_date",
     "publishdate",
     "publication_date",
+    "published-date",
+    "date_published",
+    "publication-date",
     "article.published",
     "parsely-pub-date",
     "sailthru.date",
@@ -267,6 +270,14 @@ DATE_TWIN_LOOKAHEAD = 20
 #: How far around the ``<h1>`` (characters, ancestor levels) a date counts as the article's.
 DATE_TITLE_WINDOW = 400
 DATE_TITLE_LEVELS = 3
+#: How many author elements are looked around for a date.
+DATE_BYLINE_ELEMENTS = 3
+#: Publication dates in script data that is not JSON-LD (Next.js ``__NEXT_DATA__``, headless
+#: CMS state): the key, then an ISO-like value.
+SOURCE_DATE_RE = re.compile(
+    r'"(?:datePublished|publishDate|publishedAt|published_at|publishedDate|publicationDate'
+    r'|first_publication_date|date_published|postDate|pubDate)"\s*:\s*"(\d{4}-\d\d-\d\d[^"]{0,30})"'
+)
 #: How far into the article text a date still counts as its publication date.
 DATE_TEXT_WINDOW = 300
 

@@ -150,12 +150,17 @@ _BYLINE_LABEL = re.compile(
 )
 
 
+def author_elements(doc: etree._Element, names: frozenset[str]) -> list[etree._Element]:
+    """The elements that name the author, in page order. ``names`` (the page's class names and
+    itemprops) says at once whether any can exist."""
+    if not any("author" in n or "byline" in n for n in names):
+        return []
+    return list(_AUTHOR_ELEMENTS(doc))
+
+
 def html_author(doc: etree._Element, names: frozenset[str]) -> str | None:
-    """The first author named by the page's own HTML, or None. ``names`` (the page's class
-    names and itemprops) says at once whether any such element can exist."""
-    if not any("author" in n or "byline" in n for n in names) and "author" not in names:
-        return None
-    for el in _AUTHOR_ELEMENTS(doc):
+    """The first author named by the page's own HTML, or None."""
+    for el in author_elements(doc, names):
         inner = _ITEMPROP_NAME(el) if el.get("itemprop") == "author" else []
         text = " ".join((inner[0] if inner else el).itertext())
         name = _person(_BYLINE_LABEL.sub("", _SPACES.sub(" ", text).strip()), {})

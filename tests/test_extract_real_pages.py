@@ -139,3 +139,15 @@ def test_named_selectors_run_only_when_the_page_names_their_class() -> None:
     found = [len(m) for m in selectors.matches(doc, page_names(doc))]
     assert found == [1, 0]
     assert [len(m) for m in selectors.matches(doc, frozenset())] == [0, 0]
+
+
+def test_date_in_the_bylines_block() -> None:
+    byline = '<div><p class="author-name">Luke Kim</p><small>December 17, 2025</small></div>'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{byline}"), URL)
+    assert article is not None and article.published == dt.date(2025, 12, 17)
+
+
+def test_date_in_script_state_that_is_not_json_ld() -> None:
+    state = '<script id="__NEXT_DATA__">{"post":{"publishedAt":"2025-10-20T13:08:55-07:00"}}</script>'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{state}"), URL)
+    assert article is not None and article.published == dt.date(2025, 10, 20)
