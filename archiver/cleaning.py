@@ -24,12 +24,12 @@ from typing import NamedTuple
 # 1. Nodes dropped before extraction
 # ---------------------------------------------------------------------------------------------
 
-#: Never text: removed first, everywhere (``archiver.extract`` reads JSON-LD before this).
+#: Never text and never needed once the page's JSON-LD is read: removed from the whole page.
+SCRIPT_TAGS: tuple[str, ...] = ("script", "style", "template")
+#: Never text: removed from the content root (or a whole page left to trafilatura).
 #: ``noscript`` holds fallback copies of lazy-loaded images (WordPress lazy-load plugins).
 DROP_TAGS: tuple[str, ...] = (
-    "script",
-    "style",
-    "template",
+    *SCRIPT_TAGS,
     "iframe",
     "object",
     "embed",

@@ -89,15 +89,15 @@ def extract_article(html: str, url: str) -> Article | None:
     if page_kind:
         logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
         return None
-    metas, names = Markup.read(doc), page_names(doc)
-    for el in list(doc.iter("script", "style", "template")):  # JSON-LD is read: never text
+    markup, names = Markup.read(doc), page_names(doc)
+    for el in list(doc.iter(*rules.SCRIPT_TAGS)):
         el.drop_tree()
-    marked_title, page_title = _title(doc, names, metas), _page_title(doc)
+    marked_title, page_title = _title(doc, names, markup), _page_title(doc)
     for candidate in (marked_title, page_title):
         if candidate and rules.SOFT_ERROR_TITLE_RE.search(candidate):
             logger.debug("%s: soft error page (title %r)", url, candidate)
             return None
-    published, published_raw = _published_meta(doc, names, metas)
+    published, published_raw = _published_meta(doc, names, markup)
     thai = _THAI_RE.search(html) is not None  # legacy layouts are looked for on Thai pages only
     root, kind = _content_root(doc, names, thai)
     body = doc.find("body")
@@ -130,8 +130,9 @@ def extract_article(html: str, url: str) -> Article | None:
         published, published_raw = _published_in_text(text[: rules.DATE_TEXT_WINDOW])
     if published is None:
         published, published_raw = _published_near_title(doc)
+    bylines = author_elements(doc, names)
     if published is None:
-        published, published_raw = _published_near_author(doc, names)
+        published, published_raw = _published_near_author(bylines)
     if published is None:
         published, published_raw = _published_in_source(html)
     if published is None:
@@ -141,7 +142,7 @@ def extract_article(html: str, url: str) -> Article | None:
         title=title,
         published=published,
         published_raw=published_raw,
-        author=byline.get("author") or metas.author() or html_author(doc, names),
+        author=byline.get("author") or markup.author() or html_author(bylines),
         photographer=byline.get("photographer"),
         text=text,
         images=images,
@@ -295,9 +296,8 @@ def _main_text(root: lhtml.HtmlElement, paragraphs: int, url: str) -> str | None
     for the default alone (the steps and the commands: bench/extraction/README.md)."""
     recalled = _trafilatura(root, url, recall=True)
     size = len(recalled or "")
-    if paragraphs and rules.RECALL_MIN_SHARE * paragraphs <= size:
-        if size <= rules.RECALL_MAX_SHARE * paragraphs:
-            return recalled
+    if paragraphs and rules.RECALL_MIN_SHARE <= size / paragraphs <= rules.RECALL_MAX_SHARE:
+        return recalled
     balanced = _trafilatura(root, url)
     if size > rules.RECALL_GAIN * len(balanced or ""):
         logger.debug("%s: trafilatura's recall mode found much more text", url)
@@ -368,25 +368,23 @@ def _title_from_css(doc: lhtml.HtmlElement, names: frozenset[str]) -> str | None
     return None
 
 
-def _title(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
-) -> str | None:
+def _title(doc: lhtml.HtmlElement, names: frozenset[str], markup: Markup) -> str | None:
     """First of: CMS title markup, ``og:title``, the first ``<h1>``. Read before junk is
     dropped: WordPress puts its title in a ``<header>``."""
     if found := _title_from_css(doc, names):
         return found
-    for value in metas.meta("og:title"):
-        return _without_site_name(doc, value, metas)
+    for value in markup.meta("og:title"):
+        return _without_site_name(doc, value, markup)
     for h1 in doc.iter("h1"):
         if text := _text_of(h1):
             return text
     return None
 
 
-def _without_site_name(doc: lhtml.HtmlElement, title: str, metas: Markup) -> str:
+def _without_site_name(doc: lhtml.HtmlElement, title: str, markup: Markup) -> str:
     """``og:title`` minus a `` - Site Name`` suffix that SEO plugins append (Yoast, Rank Math),
     recognised by ``og:site_name`` or by the last part of ``<title>``."""
-    names = list(metas.meta("og:site_name"))
+    names = list(markup.meta("og:site_name"))
     page = doc.find(".//title")
     pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
     if page is not None and (parts := re.split(pattern, _text_of(page))) and len(parts) > 1:
@@ -431,14 +429,14 @@ def _legacy_title(cell: lhtml.HtmlElement) -> str | None:
 
 # -- date ---------------------------------------------------------------------------------------
 def _published_meta(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
+    doc: lhtml.HtmlElement, names: frozenset[str], markup: Markup
 ) -> tuple[dt.date | None, str | None]:
     """The first publication date the markup states, with the raw string it came from.
 
     A timestamp in UTC (SEO plugins write ``article:published_time`` so) gives the day in
     London, not the publisher's: when the page states the same instant with its own offset
     too (a ``<time datetime>``), the day is read from that one."""
-    candidates = _date_candidates(doc, names, metas)
+    candidates = _date_candidates(doc, names, markup)
     for raw in candidates:
         date = parse_date(raw)
         if date is not None:
@@ -465,7 +463,7 @@ def _instant(raw: str) -> dt.datetime | None:
 
 
 def _date_candidates(
-    doc: lhtml.HtmlElement, names: frozenset[str], metas: Markup
+    doc: lhtml.HtmlElement, names: frozenset[str], markup: Markup
 ) -> Iterator[str]:
     """Date strings in priority order: what the page states as its publication date (meta
     tags, JSON-LD, schema.org microdata), then ``<time>``, Joomla article info, and any element
@@ -475,8 +473,8 @@ def _date_candidates(
         "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee"
         " or ancestor::header[not(ancestor::article or ancestor::main)])]"
     )
-    yield from metas.meta(*rules.DATE_META)
-    yield from metas.published()
+    yield from markup.meta(*rules.DATE_META)
+    yield from markup.published()
     for el in doc.xpath("//*[@itemprop='datePublished']") if "datePublished" in names else ():
         yield el.get("content") or el.get("datetime") or _text_of(el)
     for el in doc.xpath(f"//time[@datetime or contains(@class, 'entry-date')]{outside}"):
@@ -527,11 +525,9 @@ def _published_near_title(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str |
     return found if found is not None else (None, None)
 
 
-def _published_near_author(
-    doc: lhtml.HtmlElement, names: frozenset[str]
-) -> tuple[dt.date | None, str | None]:
+def _published_near_author(bylines: list[lhtml.HtmlElement]) -> tuple[dt.date | None, str | None]:
     """A date in the byline's block ("By Jane Doe - Mar 27, 2024", a date under the name)."""
-    for el in author_elements(doc, names)[: rules.DATE_BYLINE_ELEMENTS]:
+    for el in bylines[: rules.DATE_BYLINE_ELEMENTS]:
         parent = el.getparent()
         scope = parent.getparent() if parent is not None and parent.getparent() is not None else el
         text = _text_of(scope if scope.tag != "body" else el)[: rules.DATE_TITLE_WINDOW]

@@ -70,12 +70,14 @@ class Markup:
             yield from self.metas.get(key, ())
 
     def _articles(self) -> list[dict]:
-        typed = [n for n in self.nodes if ARTICLE_TYPES.intersection(_types(n))]
-        return typed + [n for n in self.nodes if n not in typed]
+        """The nodes of the page's main work (``ARTICLE_TYPES``), in page order."""
+        return [n for n in self.nodes if ARTICLE_TYPES.intersection(_types(n))]
 
     def published(self) -> Iterator[str]:
         """``datePublished`` values, the article's node first."""
-        for node in self._articles():
+        articles = self._articles()
+        chosen = {id(n) for n in articles}
+        for node in articles + [n for n in self.nodes if id(n) not in chosen]:
             value = node.get("datePublished")
             if isinstance(value, str) and value.strip():
                 yield value.strip()
@@ -85,8 +87,6 @@ class Markup:
         first ``AUTHOR_META`` tag that names a person."""
         by_id = {n["@id"]: n for n in self.nodes if isinstance(n.get("@id"), str)}
         for node in self._articles():
-            if not ARTICLE_TYPES.intersection(_types(node)):
-                break
             people = node.get("author")
             names = [_person(p, by_id) for p in (people if isinstance(people, list) else [people])]
             if found := ", ".join(dict.fromkeys(n for n in names if n)):
@@ -109,9 +109,9 @@ def _flatten(data: object, depth: int = 0) -> Iterator[dict]:
 
 def _types(node: dict) -> list[str]:
     kind = node.get("@type")
-    return [kind] if isinstance(kind, str) else [k for k in kind if isinstance(k, str)] if (
-        isinstance(kind, list)
-    ) else []
+    if isinstance(kind, str):
+        return [kind]
+    return [k for k in kind if isinstance(k, str)] if isinstance(kind, list) else []
 
 
 def _person(value: object, by_id: dict[str, dict]) -> str | None:
@@ -158,9 +158,9 @@ def author_elements(doc: etree._Element, names: frozenset[str]) -> list[etree._E
     return list(_AUTHOR_ELEMENTS(doc))
 
 
-def html_author(doc: etree._Element, names: frozenset[str]) -> str | None:
-    """The first author named by the page's own HTML, or None."""
-    for el in author_elements(doc, names):
+def html_author(elements: list[etree._Element]) -> str | None:
+    """The first author named by the page's own HTML (``author_elements``), or None."""
+    for el in elements:
         inner = _ITEMPROP_NAME(el) if el.get("itemprop") == "author" else []
         text = " ".join((inner[0] if inner else el).itertext())
         name = _person(_BYLINE_LABEL.sub("", _SPACES.sub(" ", text).strip()), {})

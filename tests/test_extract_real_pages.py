@@ -14,7 +14,7 @@ import json
 from lxml import html as lhtml
 
 from archiver.extract import extract_article
-from archiver.markup import Markup, html_author
+from archiver.markup import Markup, author_elements, html_author
 from archiver.selectors import NamedSelectors, page_names
 
 URL = "https://blog.example.com/posts/field-notes"
@@ -101,7 +101,7 @@ def test_author_from_an_html_byline_outside_comments() -> None:
     byline = '<p class="byline">By Jane Doe</p>'
     comment = '<div class="comments"><span class="author">Troll</span></div>'
     doc = lhtml.document_fromstring(_page(f"{comment}<h1>Field notes</h1>{byline}{BODY}"))
-    assert html_author(doc, page_names(doc)) == "Jane Doe"
+    assert html_author(author_elements(doc, page_names(doc))) == "Jane Doe"
 
 
 def test_utc_timestamp_gives_the_publishers_local_day() -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 from pathlib import Path
 from statistics import mean
 
@@ -23,7 +22,7 @@ import trafilatura
 
 from archiver.extract import Article, extract_article
 from archiver.pages import page_text
-from tests.gold.metrics import bag_f1
+from tests.gold.metrics import bag_f1, meta_value
 
 DATA = Path(__file__).parent / "data" / "wcxb"
 TRUTH: dict[str, dict] = json.loads((DATA / "truth.json").read_text(encoding="utf-8"))
@@ -54,10 +53,6 @@ def plain() -> dict[str, str | None]:
 
 def _f1(page_id: str, article: Article | None) -> float:
     return bag_f1(TRUTH[page_id]["main_content"], article.text if article else "")
-
-
-def _norm(value: str | None) -> str | None:
-    return re.sub(r"\s+", " ", value).strip().lower() if value and value.strip() else None
 
 
 def test_sample_is_the_one_the_floors_were_measured_on() -> None:
@@ -95,11 +90,11 @@ def test_metadata_exact_over_floors(extracted) -> None:
     with spaces normalised, over the pages whose truth names one."""
 
     def hits(field: str, got) -> int:  # type: ignore[no-untyped-def]
-        pairs = [(_norm(t[field]), got(extracted[i])) for i, t in TRUTH.items() if _norm(t[field])]
+        pairs = [(meta_value(t[field]), got(extracted[i])) for i, t in TRUTH.items() if meta_value(t[field])]
         return sum(1 for want, have in pairs if want == have)
 
-    title = hits("title", lambda a: _norm(a.title) if a else None)
-    author = hits("author", lambda a: _norm(a.author) if a else None)
+    title = hits("title", lambda a: meta_value(a.title) if a else None)
+    author = hits("author", lambda a: meta_value(a.author) if a else None)
     date = sum(
         1
         for i, t in TRUTH.items()

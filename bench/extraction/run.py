@@ -27,7 +27,6 @@ import importlib.util
 import json
 import logging
 import multiprocessing
-import re
 import statistics
 import sys
 import time
@@ -63,6 +62,7 @@ TRAF = "trafilatura"
 from tests.gold.metrics import (  # noqa: E402
     bag_scores,
     bag_tokens,
+    meta_value,
     precision,
     prf,
     recall,
@@ -364,15 +364,6 @@ WCXB_META = ("title", "author", "publish_date")
 WCXB_CHUNK = 20
 #: The CPU of ``bare_extraction(with_metadata=True)``, kept apart from the ratio.
 META = "trafilatura_meta"
-_SPACE_RE = re.compile(r"\s+")
-
-
-def _norm(value: Any) -> str | None:
-    """Metadata as compared: whitespace collapsed, lower case; blank counts as no value."""
-    if value is None:
-        return None
-    s = _SPACE_RE.sub(" ", str(value)).strip().lower()
-    return s or None
 
 
 def wcxb_ids(directory: Path) -> list[str]:
@@ -496,7 +487,7 @@ def _wcxb_meta(rows: Sequence[dict[str, Any]], ext: str) -> dict[str, Any]:
     has none. Dates compare as ``YYYY-MM-DD`` (the first 10 characters of each side)."""
     out = {}
     for key in WCXB_META:
-        pairs = [(_norm(r["meta_truth"][key]), _norm(r[ext]["meta"][key])) for r in rows]
+        pairs = [(meta_value(r["meta_truth"][key]), meta_value(r[ext]["meta"][key])) for r in rows]
         if key == "publish_date":
             pairs = [(w and w[:10], g and g[:10]) for w, g in pairs]
         expected = [(w, g) for w, g in pairs if w is not None]

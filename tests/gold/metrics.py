@@ -107,6 +107,15 @@ def bag_scores(truth: Sequence[str], pred: Sequence[str]) -> dict[str, float | N
     return {"precision": p, "recall": r, "f1": f1}
 
 
+def meta_value(value: object) -> str | None:
+    """A title, author or date as WCXB's metadata is compared: spaces collapsed, lower case;
+    blank or missing counts as no value."""
+    if value is None:
+        return None
+    text = re.sub(r"\s+", " ", str(value)).strip().lower()
+    return text or None
+
+
 def bag_f1(truth: str | None, predicted: str | None) -> float:
     """WCXB's F1 of one page, from its texts."""
     return bag_scores(bag_tokens(truth), bag_tokens(predicted))["f1"] or 0.0
