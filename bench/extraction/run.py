@@ -490,14 +490,7 @@ def _wcxb_meta(rows: Sequence[dict[str, Any]], ext: str) -> dict[str, Any]:
         pairs = [(meta_value(r["meta_truth"][key]), meta_value(r[ext]["meta"][key])) for r in rows]
         if key == "publish_date":
             pairs = [(w and w[:10], g and g[:10]) for w, g in pairs]
-        expected = [(w, g) for w, g in pairs if w is not None]
-        hits = sum(1 for w, g in expected if g == w)
-        out[key] = {
-            "exact": hits / len(expected) if expected else None,
-            "n": len(expected),
-            "hits": hits,
-            "spurious": sum(1 for w, g in pairs if w is None and g is not None),
-        }
+        out[key] = _exact(pairs)
     return out
 
 
