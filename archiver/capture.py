@@ -7,6 +7,10 @@ redirects, error pages and robots.txt alike. The location of the response record
 request's meta (``warc``) so that the index can point at it, and what the spider took the page
 for (``archiver_role`` in the request's meta: listing, article, image, attachment) is written
 beside it as a metadata record, so that ``archiver reindex`` needs nothing but the WARCs.
+
+Each site of a run has its own WARC files (``<slug>-<timestamp>-<serial>.warc.gz``), opened at
+the site's first fetch: one crawler crawls every site of a run (``spiders.news``), and the
+spider says which site a request belongs to (``slug_for``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
+from archiver import sitestats
 from archiver.captures import LOOKED_UP, Capture, CaptureLog, capture_of
 from archiver.warc import (
     PROFILE_IDENTICAL,
@@ -92,7 +97,8 @@ class WarcCapture:
         self.user_agent = settings.get("USER_AGENT", "")
         self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
         self.crawler = crawler
-        self.writer: WarcFileWriter | None = None
+        self.writers: dict[str, WarcFileWriter] = {}  # by site slug
+        self.open = False
         self.captures = CaptureLog.for_crawler(crawler)
 
     @classmethod
@@ -104,39 +110,55 @@ class WarcCapture:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        prefix = getattr(spider, "slug", None) or spider.name
-        info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
-        if self.operator:
-            info["operator"] = self.operator
-        self._recover(prefix)
-        self.writer = WarcFileWriter(self.directory, prefix, self.max_size, info, self.gzip_level)
+        self._recover(_slugs(spider))
+        self.open = True
 
-    def _recover(self, prefix: str) -> None:
-        """Before this run writes: the newest WARC file of an earlier run of the site may end
+    def _recover(self, prefixes: list[str]) -> None:
+        """Before this run writes: the newest WARC file of an earlier run of each site may end
         with a capture it was killed before noting (``CaptureLog.recover``)."""
-        name = re.compile(rf"{re.escape(prefix)}-\d{{14}}-\d{{5}}\.warc\.gz")
-        ours = [p for p in warc_files(self.directory) if name.fullmatch(p.name)]
-        if not ours:
-            return
-        try:
-            self.captures.recover(ours[-1])
-        except Exception as exc:  # an unreadable tail (`archiver check` says more): go on
-            logger.warning("could not read the end of %s: %s", ours[-1].name, exc)
+        newest: dict[str, Path] = {}
+        name = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
+        wanted = set(prefixes)
+        for path in warc_files(self.directory):  # sorted: the newest of a prefix is the last
+            match = name.fullmatch(path.name)
+            if match and match.group(1) in wanted:
+                newest[match.group(1)] = path
+        for path in newest.values():
+            try:
+                self.captures.recover(path)
+            except Exception as exc:  # an unreadable tail (`archiver check` says more): go on
+                logger.warning("could not read the end of %s: %s", path.name, exc)
+
+    def _writer(self, slug: str) -> WarcFileWriter:
+        writer = self.writers.get(slug)
+        if writer is None:
+            info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
+            if self.operator:
+                info["operator"] = self.operator
+            writer = WarcFileWriter(self.directory, slug, self.max_size, info, self.gzip_level)
+            self.writers[slug] = writer
+        return writer
 
     def spider_closed(self, spider: Spider) -> None:
-        if self.writer is not None:
-            stats = self.crawler.stats
+        self.open = False
+        stats = self.crawler.stats
+        for slug, writer in self.writers.items():
+            sitestats.set_value(stats, slug, "archiver/warc_bytes", writer.bytes_written)
+            sitestats.set_value(stats, slug, "archiver/warc_records", writer.records_written)
             if stats is not None:
-                stats.set_value("archiver/warc_bytes", self.writer.bytes_written)
-                stats.set_value("archiver/warc_records", self.writer.records_written)
-            self.writer.close()
+                stats.inc_value("archiver/warc_bytes", writer.bytes_written)
+                stats.inc_value("archiver/warc_records", writer.records_written)
+            writer.close()
+        self.writers.clear()
         self.captures.close()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
-        if self.writer is None:
+        if not self.open:
             return
+        slug = _slug_for(spider, request)
+        sitestats.inc(self.crawler.stats, slug, "archiver/responses")
         about = {
-            "site": getattr(spider, "slug", spider.name),
+            "site": slug,
             "role": request.meta.get("archiver_role", "other"),
             "article-url": request.meta.get("archiver_article", ""),
         }
@@ -148,10 +170,10 @@ class WarcCapture:
             earlier = self.captures.get(response.url)
         revisit = _revisit_of(fetch, earlier)
         try:
-            written = self.writer.write_fetch(fetch, about, revisit)
+            written = self._writer(slug).write_fetch(fetch, about, revisit)
         except WarcWriteError as exc:  # disk full: stop before indexing what is not archived
             logger.error("%s; stopping the crawl", exc)
-            self.crawler.stats.inc_value("archiver/errors/warc_write_failed")  # type: ignore[union-attr]
+            sitestats.inc(self.crawler.stats, slug, "archiver/errors/warc_write_failed")
             assert self.crawler.engine is not None
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
             request.meta["warc"] = None
@@ -175,10 +197,24 @@ class WarcCapture:
                         written.location,
                     )
                 )
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("archiver/bytes_fetched", len(response.body))
-            if revisit is not None:
-                self.crawler.stats.inc_value("archiver/revisits")
+        sitestats.inc(self.crawler.stats, slug, "archiver/bytes_fetched", len(response.body))
+        if revisit is not None:
+            sitestats.inc(self.crawler.stats, slug, "archiver/revisits")
+
+
+def _slugs(spider: Spider) -> list[str]:
+    """The sites a spider crawls (``spiders.news``), or its name (any other spider)."""
+    sites = getattr(spider, "sites", None)
+    if isinstance(sites, dict):
+        return list(sites)
+    return [getattr(spider, "slug", None) or spider.name]
+
+
+def _slug_for(spider: Spider, request: Request) -> str:
+    slug_for = getattr(spider, "slug_for", None)
+    if slug_for is not None:
+        return str(slug_for(request))
+    return str(getattr(spider, "slug", None) or spider.name)
 
 
 def sha1_hex(digest: str) -> str | None:

@@ -1,7 +1,17 @@
-"""Run crawls from Python: registry slugs and listing URLs -> Scrapy crawlers -> a run report.
+"""Run crawls from Python: registry slugs and listing URLs -> one Scrapy crawler -> a run report.
 
 The CLI's ``crawl`` and ``demo`` verbs come through here; ``scrapy crawl <slug>`` uses the same
 settings module, spiders and pipelines without this wrapper.
+
+Every site of a run is crawled by one crawler (one spider over all the targets, ``spiders.news``),
+not by a crawler each. A crawler per site brought its own page-worker pool and index writer
+(two processes and about 145 MB a site: 100 sites took 202 processes and 14.3 GB, issue 12) and
+its own engine, downloader and start-up. Scrapy's downloader already keeps one slot per host, so
+per-host politeness (``CONCURRENT_REQUESTS_PER_DOMAIN``, delays, AutoThrottle, Crawl-delay) is
+what it was; the scheduler takes requests from the host with the fewest downloads in flight
+(``DownloaderAwarePriorityQueue``) so that no site waits for another's queue; and
+``CONCURRENT_REQUESTS`` stays a per-site figure: the run may have that many in flight per site
+(``run_concurrency``). Each site's report is kept apart in the stats (``archiver.sitestats``).
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from archiver import sitestats
 from archiver.errors import CrawlConfigError
 from archiver.index import Index
 from archiver.lock import ArchiveLock
@@ -117,56 +128,58 @@ def _run_locked(
     log_level: str,
     progress: Progress | None,
 ) -> dict[str, Any]:
-    from spiders import agencies
-    from spiders.agencies import NewsSpider
+    from spiders.news import NewsSpider
 
     settings = crawl_settings(archive, overrides or {}, log_level)
+    run_concurrency(settings, len(targets))
     process = CrawlerProcess(settings)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
-    crawlers = []
-    for target in targets:
-        cls: type[NewsSpider] = NewsSpider
-        if target.site is not None:
-            cls = next(
-                c
-                for c in vars(agencies).values()
-                if isinstance(c, type) and getattr(c, "name", None) == target.slug
-            )
-        crawler = process.create_crawler(cls)
-        if progress is not None:
-            _watch(crawler, target.slug, progress)
-        crawlers.append((target, crawler))
-        process.crawl(
-            crawler,
-            url=",".join(target.urls),
-            slug=target.slug,
-            max_articles=max_articles,
-            since=since,
-            full=full,
-        )
+    crawler = process.create_crawler(NewsSpider)
+    if progress is not None:
+        _watch(crawler, len(targets), progress)
+    process.crawl(
+        crawler,
+        targets=[(t.slug, t.urls, t.site) for t in targets],
+        max_articles=max_articles,
+        since=since,
+        full=full,
+    )
     process.start()
-    report = _report(crawlers, started, time.monotonic() - clock)
+    report = _report(targets, crawler, started, time.monotonic() - clock)
     with Index(Path(archive) / "index.db") as index:
-        for target, _ in crawlers:
+        for target in targets:
             if target.site is not None:
                 index.upsert_site(target.site)
         report["id"] = index.record_crawl(report)
     return report
 
 
-def _watch(crawler: Any, slug: str, progress: Progress) -> None:
+def run_concurrency(settings: Settings, sites: int) -> None:
+    """``CONCURRENT_REQUESTS`` for the whole run: the per-site figure times the sites (one
+    crawler crawls them all; per host, ``CONCURRENT_REQUESTS_PER_DOMAIN`` still rules)."""
+    name = "CONCURRENT_REQUESTS"
+    per_site = settings.getint(name)
+    settings.set(name, per_site * max(1, sites), priority=settings.getpriority(name) or 0)
+
+
+def _watch(crawler: Any, sites: int, progress: Progress) -> None:
+    """Progress of the run on every item: the site's slug (or how many sites) and the run's
+    stats so far."""
+
     def on_item(item: object, response: object, spider: object) -> None:
-        progress(slug, crawler.stats.get_stats())
+        label = str(getattr(item, "site", "")) if sites == 1 else f"{sites} sites"
+        progress(label, crawler.stats.get_stats())
 
     crawler.signals.connect(on_item, signal=signals.item_scraped, weak=False)
 
 
 def _report(
-    crawlers: list[tuple[Target, Any]], started: dt.datetime, seconds: float
+    targets: list[Target], crawler: Any, started: dt.datetime, seconds: float
 ) -> dict[str, Any]:
     per_site = {}
-    for target, crawler in crawlers:
-        stats = crawler.stats.get_stats() if crawler.stats else {}
+    every = sitestats.by_site(crawler.stats.get_stats() if crawler.stats else {})
+    for target in targets:
+        stats = every.get(target.slug, {})
         site_errors = {
             k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archiver/errors/")
         }
@@ -175,7 +188,7 @@ def _report(
                 site_errors[f"exception_{key.split('/', 1)[1]}"] = count
         per_site[target.slug] = {
             "listings": target.urls,
-            "responses": stats.get("downloader/response_count", 0),
+            "responses": stats.get("archiver/responses", 0),
             "articles_new": stats.get("archiver/articles_new", 0),
             "articles_changed": stats.get("archiver/articles_changed", 0),
             "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
@@ -187,7 +200,7 @@ def _report(
             "downloaded": stats.get("archiver/bytes_fetched", 0),
             "errors": site_errors,
             "bytes": stats.get("archiver/warc_bytes", 0),
-            "failed": stats.get("downloader/response_count", 0) == 0,
+            "failed": stats.get("archiver/responses", 0) == 0,
         }
     totals: dict[str, Any] = {
         key: sum(site[key] for site in per_site.values())

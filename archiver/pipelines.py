@@ -3,8 +3,10 @@
 Items are written in batches (one transaction per batch, not per item: about 1.6 ms an
 article instead of 4.6) by an index writer process of their own, so neither the reactor nor
 its GIL waits for SQLite and FTS5 (about 2.5 ms of CPU an article; the writer also segments
-the articles that the page workers left unsegmented, ``workers.workers_segment``). A batch
-is handed over when
+the articles that the page workers left unsegmented, ``workers.workers_segment``). One
+crawler crawls every site of a run, so one writer takes every site's items, batched across
+sites, and its counts go to each item's site (``archiver.sitestats``). A batch is handed over
+when
 it holds ``ARCHIVER_INDEX_BATCH`` items, when it is ``ARCHIVER_INDEX_BATCH_SECONDS`` old, and
 when the spider closes; the writer handles them one at a time, in order. The writer starts
 with the first batch: a scheduled run that finds nothing new starts no process.
@@ -24,10 +26,12 @@ import logging
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from archiver import sitestats
 from archiver import writer as index_writer
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
@@ -52,7 +56,8 @@ class IndexPipeline:
         self.articles: list[ArticleItem] = []
         self.media: list[MediaItem] = []
         self.oldest = 0.0  # monotonic time of the first item in the batch
-        self.pending: list[cf.Future[list[str] | None]] = []
+        #: Batches handed to the writer, with the sites of their articles (None: opening).
+        self.pending: list[tuple[cf.Future[Any], list[str]]] = []
         self.timer: task.LoopingCall | None = None
 
     @classmethod
@@ -62,9 +67,10 @@ class IndexPipeline:
     def open_spider(self) -> None:
         # Here, at once: an index that cannot be opened stops the crawl before it starts. The
         # writer process starts with the first batch (a run with nothing new needs none).
+        spider = self.crawler.spider
+        registered = getattr(spider, "registered_sites", None)
         with Index(self.path) as index:
-            site = getattr(self.crawler.spider, "site", None)
-            if site is not None:
+            for site in registered() if registered is not None else ():
                 index.upsert_site(site)
         if self.max_age > 0:
             self.timer = task.LoopingCall(self._flush_if_old)
@@ -86,9 +92,9 @@ class IndexPipeline:
 
     def process_item(self, item: object) -> object:
         stats = self.crawler.stats
+        site = str(getattr(item, "site", ""))
         if getattr(item, "warc", None) is None:  # not archived (a failed WARC write): no row
-            if stats is not None:
-                stats.inc_value("archiver/not_archived")
+            sitestats.inc(stats, site, "archiver/not_archived")
             return item
         if not self.articles and not self.media:
             self.oldest = time.monotonic()
@@ -96,12 +102,11 @@ class IndexPipeline:
             self.articles.append(item)
         elif isinstance(item, MediaItem):
             self.media.append(item)
-            if stats is not None:
-                stats.inc_value(f"archiver/media_{item.kind}")
+            sitestats.inc(stats, site, f"archiver/media_{item.kind}")
         if len(self.articles) + len(self.media) >= self.batch_size:
             self._flush()
         if len(self.pending) > MAX_PENDING:  # the writer is behind: wait for its oldest batch
-            cf.wait(self.pending[:1])
+            cf.wait([self.pending[0][0]])
         self._harvest(wait=False)
         return item
 
@@ -118,26 +123,25 @@ class IndexPipeline:
         self.articles, self.media = [], []
         if self.writer is None:
             self.writer = start_pool(1, exit_with, (os.getpid(),))
-            self.pending.append(
-                self.writer.submit(index_writer.open_index, str(self.path))
-            )  # runs first
-        self.pending.append(self.writer.submit(index_writer.write, articles, media))
+            opening = self.writer.submit(index_writer.open_index, str(self.path))
+            self.pending.append((opening, []))  # runs first
+        future = self.writer.submit(index_writer.write, articles, media)
+        self.pending.append((future, [a.site for a in articles]))
 
     def _harvest(self, wait: bool) -> None:
         """Count what the writer finished (in the reactor thread, where the stats live).
         ``wait``: first wait for every batch handed over (when closing)."""
         if wait:
-            cf.wait(self.pending)
+            cf.wait([future for future, _ in self.pending])
         stats = self.crawler.stats
-        while self.pending and self.pending[0].done():
-            future = self.pending.pop(0)
+        while self.pending and self.pending[0][0].done():
+            future, sites = self.pending.pop(0)
             try:
                 statuses = future.result()
             except Exception:  # a bug or a broken disk: say so, count it, keep crawling
                 logger.exception("writing a batch to the index failed")
-                if stats is not None:
-                    stats.inc_value("archiver/errors/index_write_failed")
+                for site in sorted(set(sites)) or [getattr(self.crawler.spider, "slug", "")]:
+                    sitestats.inc(stats, site, "archiver/errors/index_write_failed")
                 continue
-            if stats is not None:
-                for status in statuses or ():  # (opening the index returns None)
-                    stats.inc_value(f"archiver/articles_{status}")
+            for site, status in zip(sites, statuses or (), strict=False):
+                sitestats.inc(stats, site, f"archiver/articles_{status}")

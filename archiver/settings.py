@@ -32,8 +32,13 @@ ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
 USER_AGENT = f"thai-news-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"
 ROBOTSTXT_OBEY = True
+#: Per site: a run of N sites may have N times this many requests in flight
+#: (``archiver.crawl.run_concurrency``); per host, CONCURRENT_REQUESTS_PER_DOMAIN rules.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+#: One crawler crawls every site of a run: the next request comes from the host with the
+#: fewest downloads in flight, so a site with a long queue never holds up the others.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5

@@ -1,9 +1,15 @@
-"""The generic news spider: from a listing URL to archived, extracted articles.
+"""The generic news spider: from listing URLs to archived, extracted articles, for one site or
+for every site of a run.
 
 ``scrapy crawl news -a url=LISTING`` works for any agency listing; registered agencies get a
-subclass each (see ``spiders/agencies.py``) so that ``scrapy crawl <slug>`` works too. Every
-fetch is written to WARC by ``archiver.capture`` whatever happens here; this spider decides what
-to fetch and which pages are articles.
+subclass each (see ``spiders/agencies.py``) so that ``scrapy crawl <slug>`` works too.
+``archiver crawl`` gives one spider every site of the run (``targets``): one crawler, whose
+downloader keeps a slot per host (per-host politeness as with a crawler per site), one page-worker
+pool and one index writer, however many sites (a crawler per site cost about 145 MB and two
+processes each, issue 12). What the spider knows of each site (its archived articles and media,
+its listing pages, its --max-articles count) lives in a ``SiteState``; every request carries its
+site's slug in ``meta["archiver_site"]``. Every fetch is written to WARC by ``archiver.capture``
+whatever happens here; this spider decides what to fetch and which pages are articles.
 """
 
 from __future__ import annotations
@@ -13,15 +19,19 @@ import datetime as dt
 import gc
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import scrapy
 from parsel import Selector
-from scrapy.http import Response
+from scrapy import signals
+from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
+from archiver import sitestats
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
 from archiver.pages import NotAPage, page_text
@@ -47,6 +57,28 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+#: Request meta key: the slug of the site a request belongs to.
+SITE = "archiver_site"
+
+
+@dataclass
+class SiteState:
+    """One site of the run: its listings, and what the archive and this run know of it."""
+
+    slug: str
+    listings: list[str]
+    site: Site | None = None
+    scheduled_articles: int = 0
+    cut_short: bool = False  # --max-articles stopped the walk: not a complete pass
+    known: dict[str, str] = field(default_factory=dict)  # indexed article URL -> last seen
+    known_media: set[str] = field(default_factory=set)
+    #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
+    #: repeats too, but a listing links to all its pages: 250 pages of 250 links each
+    #: made 62,000 requests to build, fingerprint and drop (bench/crawl).
+    listing_pages: set[str] = field(default_factory=set)
+    walked_before: bool = False
+
+
 class NewsSpider(scrapy.Spider):
     """Crawl news listings, their pagination, their articles and the articles' media."""
 
@@ -60,28 +92,31 @@ class NewsSpider(scrapy.Spider):
         max_articles: int | str | None = None,
         since: str | None = None,
         full: bool | str = False,
+        targets: Sequence[tuple[str, Sequence[str], Site | None]] | None = None,
         **kwargs: Any,
     ) -> None:
+        """One site from ``url`` (comma-separated listings) / ``slug`` / the class's registry
+        entry, as ``scrapy crawl`` gives them; or every site of a run as ``targets``:
+        ``(slug, listing URLs, registry entry or None)`` each."""
         super().__init__(**kwargs)
-        urls = [u for u in (url or "").split(",") if u]
-        if self.site is not None and not urls:
-            urls = list(self.site.listings)
-        if not urls:
-            raise ValueError("the news spider needs a listing URL: -a url=https://...")
-        self.listings = urls
-        self.slug = slug or (self.site.slug if self.site else slug_for_url(urls[0]))
+        if not targets:
+            urls = [u for u in (url or "").split(",") if u]
+            if self.site is not None and not urls:
+                urls = list(self.site.listings)
+            if not urls:
+                raise ValueError("the news spider needs a listing URL: -a url=https://...")
+            name = slug or (self.site.slug if self.site else slug_for_url(urls[0]))
+            targets = [(name, urls, self.site)]
+        self.sites = {t[0]: SiteState(t[0], list(t[1]), t[2]) for t in targets}
+        #: The site of a request that carries none (robots.txt): by host and port.
+        self.by_netloc: dict[str, str] = {}
+        for state in self.sites.values():
+            for listing in state.listings:
+                self.by_netloc.setdefault(urlparse_cached(Request(listing)).netloc, state.slug)
+        self.slug = next(iter(self.sites))  # the first (the only one, for scrapy crawl)
         self.max_articles = int(max_articles) if max_articles else None
         self.since = since or None
         self.full = str(full).lower() in ("1", "true", "yes")
-        self.scheduled_articles = 0
-        self.cut_short = False  # --max-articles stopped the walk: not a complete pass
-        self.known: dict[str, str] = {}  # indexed article URL -> last seen
-        self.known_media: set[str] = set()
-        #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
-        #: repeats too, but a listing links to all its pages: 250 pages of 250 links each
-        #: made 62,000 requests to build, fingerprint and drop (bench/crawl).
-        self.listing_pages: set[str] = set()
-        self.walked_before = False
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
 
@@ -99,7 +134,19 @@ class NewsSpider(scrapy.Spider):
         if days > 0:
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
             spider.recheck_before = when.isoformat(timespec="seconds")
+        crawler.signals.connect(spider._callback_failed, signal=signals.spider_error)
         return spider
+
+    def slug_for(self, request: Request) -> str:
+        """The slug of the site ``request`` belongs to (its meta, else its host and port)."""
+        slug = request.meta.get(SITE)
+        if slug is None:
+            slug = self.by_netloc.get(urlparse_cached(request).netloc, self.slug)
+        return str(slug)
+
+    def registered_sites(self) -> list[Site]:
+        """The registry entries of the run's sites (the index's ``sites`` table)."""
+        return [s.site for s in self.sites.values() if s.site is not None]
 
     # -- start ---------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -107,75 +154,88 @@ class NewsSpider(scrapy.Spider):
         # out of the collector's sight, full collections stop pausing the reactor for ~0.1 s.
         gc.freeze()
         self._load_archive_state()
-        for listing in self.listings:
-            self.listing_pages.add(canonical_url(listing))
-            yield self._listing_request(listing, listing, dont_filter=True)
+        for state in self.sites.values():
+            for listing in state.listings:
+                state.listing_pages.add(canonical_url(listing))
+                yield self._listing_request(state, listing, listing, dont_filter=True)
 
     def _load_archive_state(self) -> None:
-        """What this archive already holds for the site: indexed articles and media, and
+        """What this archive already holds for each site: indexed articles and media, and
         whether an earlier run walked the whole listing (only then may a run stop early)."""
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
         if not path.exists():
             return
         with Index(path) as index:
-            self.known = index.known_articles(self.slug)
-            self.known_media = index.known_media(self.slug)
-            self.walked_before = index.walked(self.slug) is not None
+            for state in self.sites.values():
+                state.known = index.known_articles(state.slug)
+                state.known_media = index.known_media(state.slug)
+                state.walked_before = index.walked(state.slug) is not None
 
     def closed(self, reason: str) -> None:
-        """A run that went through the whole listing (not killed, not cut short by
+        """A run that went through a site's whole listing (not killed, not cut short by
         --max-articles) lets later runs stop at the first page with nothing new."""
         self.workers.close()
-        if reason == "finished" and not self.cut_short:
-            path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
-            with Index(path) as index:
-                index.mark_walked(self.slug, _now())
+        if reason != "finished":
+            return
+        path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
+        with Index(path) as index:
+            when = _now()
+            for state in self.sites.values():
+                if not state.cut_short:
+                    index.mark_walked(state.slug, when)
 
-    def _due(self, url: str) -> bool:
+    def _due(self, state: SiteState, url: str) -> bool:
         """Whether an article must be fetched: new, or known but --full / due for a recheck."""
-        if url not in self.known:
+        if url not in state.known:
             return True
-        return self.full or (bool(self.recheck_before) and self.known[url] < self.recheck_before)
+        return self.full or (bool(self.recheck_before) and state.known[url] < self.recheck_before)
 
-    def _listing_request(self, url: str, listing: str, dont_filter: bool = False) -> scrapy.Request:
+    def _listing_request(
+        self, state: SiteState, url: str, listing: str, dont_filter: bool = False
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_listing,
             errback=self.failed,
             cb_kwargs={"listing": listing},
             dont_filter=dont_filter,
-            meta={"archiver_role": "listing"},
+            meta={"archiver_role": "listing", SITE: state.slug},
         )
+
+    def _state(self, response: Response) -> SiteState:
+        request = response.request or Request(response.url)
+        return self.sites.get(self.slug_for(request)) or self._first()
 
     # -- listing pages ---------------------------------------------------------------------------
     def parse_listing(self, response: Response, listing: str) -> Iterator[scrapy.Request]:
-        html = self._html(response)
+        state = self._state(response)
+        html = self._html(state, response)
         if html is None:
             return
         page = Selector(text=html)  # one parse for both kinds of links
         links = article_links(page, response.url, listing)
-        due = [u for u in links if self._due(u)]
-        new = [u for u in links if u not in self.known]
-        self.crawler.stats.inc_value("archiver/listing_pages")
-        self.crawler.stats.inc_value("archiver/articles_known", len(links) - len(due))
+        due = [u for u in links if self._due(state, u)]
+        new = [u for u in links if u not in state.known]
+        self._count(state, "archiver/listing_pages")
+        self._count(state, "archiver/articles_known", len(links) - len(due))
         for url in due:
-            if self.max_articles is not None and self.scheduled_articles >= self.max_articles:
-                self.cut_short = True
+            if self.max_articles is not None and state.scheduled_articles >= self.max_articles:
+                state.cut_short = True
                 return
-            self.scheduled_articles += 1
+            state.scheduled_articles += 1
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
                 errback=self.failed,
-                meta={"archiver_role": "article"},
+                meta={"archiver_role": "article", SITE: state.slug},
             )
-        if links and not new and self.walked_before and not self.full:
-            logger.info("%s: nothing new on %s; stopping", self.slug, response.url)
+        if links and not new and state.walked_before and not self.full:
+            logger.info("%s: nothing new on %s; stopping", state.slug, response.url)
             return
         for url in pagination_links(page, response.url, listing):
-            if url not in self.listing_pages:  # each page links to every other: ask once
-                self.listing_pages.add(url)
-                yield self._listing_request(url, listing)
+            if url not in state.listing_pages:  # each page links to every other: ask once
+                state.listing_pages.add(url)
+                yield self._listing_request(state, url, listing)
 
     # -- articles ---------------------------------------------------------------------------------
     async def parse_article(
@@ -183,8 +243,9 @@ class NewsSpider(scrapy.Spider):
     ) -> AsyncIterator[ArticleItem | scrapy.Request]:
         """Extraction and segmentation run in a page worker (``archiver.workers``); the
         reactor goes on fetching meanwhile."""
+        state = self._state(response)
         if response.status >= 400:
-            self._count_error(f"http_{response.status}", response.url)
+            self._count_error(state, f"http_{response.status}", response.url)
             return
         body, ctype = self._body(response)
         job = self.workers.submit(
@@ -192,7 +253,7 @@ class NewsSpider(scrapy.Spider):
             body,
             ctype,
             response.url,
-            self.slug,
+            state.slug,
             _now(),
             response.meta.get("warc"),
             self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"),
@@ -201,40 +262,45 @@ class NewsSpider(scrapy.Spider):
         try:
             done = await asyncio.wrap_future(job)
         except Exception as exc:  # a worker died, or a bug of ours on this page: count it
-            logger.error("%s: processing %s failed: %r", self.slug, response.url, exc)
-            self.crawler.stats.inc_value("archiver/errors/processing_failed")
+            logger.error("%s: processing %s failed: %r", state.slug, response.url, exc)
+            self._count(state, "archiver/errors/processing_failed")
             return
         item = done.item
         if item is None:
-            self._skip(response, done.skipped or "")
+            self._skip(state, response, done.skipped or "")
             return
         if self.since and item.published and item.published < self.since:
-            self._skip(response, f"published {item.published}, before --since {self.since}")
+            self._skip(state, response, f"published {item.published}, before --since {self.since}")
             return
         yield item
         for kind, urls in (("image", item.images), ("attachment", item.attachments)):
             for url in urls:
-                if url in self.known_media and not self.full:
+                if url in state.known_media and not self.full:
                     continue  # archived with an earlier article (same URL): not again
-                self.known_media.add(url)
+                state.known_media.add(url)
                 yield scrapy.Request(
                     url,
                     callback=self.parse_media,
                     errback=self.failed,
                     cb_kwargs={"article_url": response.url, "kind": kind},
                     headers={"Referer": response.url},
-                    meta={"archiver_role": kind, "archiver_article": response.url},
+                    meta={
+                        "archiver_role": kind,
+                        "archiver_article": response.url,
+                        SITE: state.slug,
+                    },
                 )
 
     def parse_media(self, response: Response, article_url: str, kind: str) -> Iterator[MediaItem]:
+        state = self._state(response)
         if response.status >= 400:
-            self._count_error(f"http_{response.status}", response.url)
+            self._count_error(state, f"http_{response.status}", response.url)
             return
         body, ctype = self._body(response)
         yield MediaItem(
             url=canonical_url(response.url),
             article_url=article_url,
-            site=self.slug,
+            site=state.slug,
             kind=kind,
             mime=ctype.split(";")[0].strip(),
             size=len(body),
@@ -246,16 +312,16 @@ class NewsSpider(scrapy.Spider):
         )
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _html(self, response: Response) -> str | None:
+    def _html(self, state: SiteState, response: Response) -> str | None:
         """The page as text, or None (reported) for error statuses, binaries and huge pages."""
         if response.status >= 400:
-            self._count_error(f"http_{response.status}", response.url)
+            self._count_error(state, f"http_{response.status}", response.url)
             return None
         body, ctype = self._body(response)
         try:
             return page_text(body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
         except NotAPage as reason:
-            self._skip(response, str(reason))
+            self._skip(state, response, str(reason))
             return None
 
     def _body(self, response: Response) -> tuple[bytes, str]:
@@ -268,13 +334,16 @@ class NewsSpider(scrapy.Spider):
         archive = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "warc"
         return read_payload(archive, response.meta["warc"])
 
-    def _skip(self, response: Response, reason: str) -> None:
-        logger.info("%s: skipped %s: %s", self.slug, response.url, reason)
-        self.crawler.stats.inc_value("archiver/skipped")
+    def _count(self, state: SiteState, name: str, count: int = 1) -> None:
+        sitestats.inc(self.crawler.stats, state.slug, name, count)
 
-    def _count_error(self, kind: str, url: str) -> None:
-        logger.warning("%s: %s for %s", self.slug, kind, url)
-        self.crawler.stats.inc_value(f"archiver/errors/{kind}")
+    def _skip(self, state: SiteState, response: Response, reason: str) -> None:
+        logger.info("%s: skipped %s: %s", state.slug, response.url, reason)
+        self._count(state, "archiver/skipped")
+
+    def _count_error(self, state: SiteState, kind: str, url: str) -> None:
+        logger.warning("%s: %s for %s", state.slug, kind, url)
+        self._count(state, f"archiver/errors/{kind}")
 
     def failed(self, failure: Failure) -> None:
         """Errback: a request that got no response at all (DNS, refused, timeout, robots)."""
@@ -283,4 +352,15 @@ class NewsSpider(scrapy.Spider):
         kind = ERROR_KINDS.get(kind, kind)
         if "maxsize" in str(failure.value).lower() or "max size" in str(failure.value).lower():
             kind = "too_large"
-        self._count_error(kind, request.url if request else "?")
+        state = self.sites.get(self.slug_for(request)) if request is not None else None
+        self._count_error(state or self._first(), kind, request.url if request else "?")
+
+    def _callback_failed(self, failure: Failure, response: Response, spider: Any) -> None:
+        """A bug of ours on some page (Scrapy counts ``spider_exceptions/<type>`` for the
+        run): counted for the page's site too, so that its report shows it."""
+        name = failure.type.__name__ if failure.type else "Exception"
+        state = self._state(response)
+        self.crawler.stats.inc_value(sitestats.key(state.slug, f"spider_exceptions/{name}"))
+
+    def _first(self) -> SiteState:
+        return self.sites[self.slug]
