@@ -115,8 +115,9 @@ class _Server(ThreadingHTTPServer):
         log: list[tuple[str, str]],
         received: list[Received],
         port: int = 0,
+        host: str = "127.0.0.1",
     ) -> None:
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__((host, port), _Handler)
         self.routes = routes
         self._log = log
         self.received = received
@@ -134,10 +135,15 @@ class _Server(ThreadingHTTPServer):
 class SiteServer:
     """Serve ``routes`` on 127.0.0.1 (a free port) from a daemon thread; a context manager."""
 
-    def __init__(self, routes: Mapping[str, Route], port: int = 0) -> None:
+    def __init__(self, routes: Mapping[str, Route], port: int = 0, host: str = "127.0.0.1") -> None:
         """``port`` 0 takes a free port; another port is tried first and a free one taken
-        if it is busy (the demo prefers a fixed port so that its URLs stay the same)."""
+        if it is busy (the demo prefers a fixed port so that its URLs stay the same).
+        ``host``: another loopback address (127.0.0.0/8), so that several sites are several
+        hosts to a crawler (Scrapy's download slots, and so politeness, are per host name)."""
+        if not host.startswith("127."):
+            raise ValueError(f"SiteServer serves loopback addresses only, not {host!r}")
         self.routes = routes
+        self.host = host
         self.port = port
         self.base_url = ""
         self.log: list[tuple[str, str]] = []
@@ -149,10 +155,10 @@ class SiteServer:
         if self._server is not None:
             return self
         try:
-            self._server = _Server(self.routes, self.log, self.received, self.port)
+            self._server = _Server(self.routes, self.log, self.received, self.port, self.host)
         except OSError:
-            self._server = _Server(self.routes, self.log, self.received, 0)
-        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+            self._server = _Server(self.routes, self.log, self.received, 0, self.host)
+        self.base_url = f"http://{self.host}:{self._server.server_address[1]}"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="SiteServer", daemon=True
         )
