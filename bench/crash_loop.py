@@ -1,6 +1,10 @@
 """Kill -9 loop: a crawl killed at a random moment, then resumed, N times over.
 
     .venv/bin/python bench/crash_loop.py --runs 20
+    .venv/bin/python bench/crash_loop.py --runs 20 --sites 10   # ten sites in one run
+
+With ``--sites K`` every run crawls K such sites in one ``archiver crawl`` (one ``--url`` each,
+each site its own loopback host 127.11.0.x) and every check below covers all of them.
 
 Each run: a fresh archive; `archiver crawl` of a 60-article site (tests/fault_site.py, 30 ms
 per article page) as a real subprocess, SIGKILLed after a random 0.3-4.0 s (from start-up to
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -28,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver.demo.server import SiteServer  # noqa: E402
-from bench.loopback import ENV, archiver, crawl_args, crawl_command  # noqa: E402
+from bench.loopback import ENV, archiver, crawl_args  # noqa: E402
 from tests.fault_site import FaultSite  # noqa: E402
 
 
@@ -43,13 +48,22 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def one_run(seed: int) -> tuple[bool, str]:
-    site = FaultSite(articles=60, per_page=10, faults=False, article_delay=0.03)
+def one_run(seed: int, sites: int = 1) -> tuple[bool, str]:
+    faults = [
+        FaultSite(articles=60, per_page=10, faults=False, article_delay=0.03) for _ in range(sites)
+    ]
     kill_at = random.Random(seed).uniform(0.3, 4.0)
-    with tempfile.TemporaryDirectory() as tmp, SiteServer(site.routes()) as server:
-        archive, url = Path(tmp) / "archive", server.base_url + "/news/"
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        servers = [
+            stack.enter_context(SiteServer(site.routes(), host=f"127.11.0.{1 + n}"))
+            for n, site in enumerate(faults)
+        ]
+        archive = Path(tmp) / "archive"
+        command = crawl_args(servers[0].base_url + "/news/", archive, 2)
+        for server in servers[1:]:
+            command += ["--url", server.base_url + "/news/"]
         process = subprocess.Popen(
-            crawl_command(url, archive, 2),
+            archiver(*command),
             cwd=ROOT,
             env=ENV,
             stdout=subprocess.DEVNULL,
@@ -61,17 +75,23 @@ def one_run(seed: int) -> tuple[bool, str]:
         indexed_at_kill = _count(archive)
         if (check := cli("check", "--archive", str(archive))).returncode != 0:
             return False, f"check after kill at {kill_at:.2f} s: {check.stderr.strip()}"
-        if (resume := cli(*crawl_args(url, archive, 2))).returncode:
+        if (resume := cli(*command)).returncode:
             return False, f"resume failed: {resume.stdout.strip()}"
         if (check := cli("check", "--archive", str(archive))).returncode != 0:
             return False, f"check after resume: {check.stderr.strip()}"
-        expected = {f"{server.base_url}/news/{n}.html" for n in range(site.count)}
+        expected = {
+            f"{server.base_url}/news/{n}.html"
+            for server, site in zip(servers, faults, strict=True)
+            for n in range(site.count)
+        }
         urls = _urls(archive)
         responses = _responses(archive)
         twice = [u for u in expected if responses.count(u) != 1]
         if urls != expected or twice:
             return False, f"missing {len(expected - urls)}, stored twice {len(twice)}"
-        return True, f"killed at {kill_at:.2f} s with {indexed_at_kill} indexed; resumed to 60"
+        return True, (
+            f"killed at {kill_at:.2f} s with {indexed_at_kill} indexed; resumed to {len(expected)}"
+        )
 
 
 def _count(archive: Path) -> int:
@@ -106,10 +126,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sites", type=int, default=1, help="sites in each run (max 250)")
     args = parser.parse_args()
     held = 0
     for n in range(args.runs):
-        ok, what = one_run(args.seed * 1000 + n)
+        ok, what = one_run(args.seed * 1000 + n, args.sites)
         held += ok
         print(f"run {n + 1:2d}: {'ok  ' if ok else 'FAIL'} {what}", flush=True)
     print(f"{held} of {args.runs} runs held")
