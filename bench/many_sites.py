@@ -183,21 +183,22 @@ def run_once(items: list[dict], sites: int, images: bool, per_host: int) -> dict
     }
 
 
-def table(runs: list[dict], articles: int) -> str:
+def table(runs: list[dict], articles: int, per_host: int) -> str:
     base = {r["images"]: r["wall"] for r in runs if r["sites"] == 1}
     lines = [
-        f"{articles} articles | sites | images | wall | wall / 1 site | CPU (tree) | "
-        "processes (peak) | RSS of the tree (peak) | articles indexed | media | exit | problems",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        f"{articles} articles, CONCURRENT_REQUESTS_PER_DOMAIN={per_host}:",
+        "",
+        "| sites | images | wall | wall / 1 site | CPU (tree) | processes (peak) "
+        "| RSS of the tree (peak) | articles indexed | media | exit | problems |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         ratio = f"{r['wall'] / base[r['images']]:.2f}x" if r["images"] in base else "-"
         lines.append(
-            f"| | {r['sites']} | {'yes' if r['images'] else 'no'} | {r['wall']:.1f} s | {ratio} | "
+            f"| {r['sites']} | {'yes' if r['images'] else 'no'} | {r['wall']:.1f} s | {ratio} | "
             f"{r['cpu']:.1f} s | {r['processes']} | {r['rss'] / 1e6:.0f} MB | {r['indexed']} | "
             f"{r['media']} | {r['exit']} | {r['problems'] or 'none'} |"
         )
-    lines[0] = "| " + lines[0] + " |"
     return "\n".join(lines)
 
 
@@ -223,7 +224,7 @@ def main() -> None:
                 file=sys.stderr,
             )
             runs.append(run)
-    print(json.dumps(runs, indent=1) if args.json else table(runs, len(items)))
+    print(json.dumps(runs, indent=1) if args.json else table(runs, len(items), args.per_host))
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ class SiteState:
     site: Site | None = None
     scheduled_articles: int = 0
     cut_short: bool = False  # --max-articles stopped the walk: not a complete pass
+    listing_failed: bool = False  # a listing page could not be fetched or read: neither
     known: dict[str, str] = field(default_factory=dict)  # indexed article URL -> last seen
     known_media: set[str] = field(default_factory=set)
     #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
@@ -173,7 +174,8 @@ class NewsSpider(scrapy.Spider):
 
     def closed(self, reason: str) -> None:
         """A run that went through a site's whole listing (not killed, not cut short by
-        --max-articles) lets later runs stop at the first page with nothing new."""
+        --max-articles, no listing page lost to an error) lets later runs stop at the first
+        page with nothing new."""
         self.workers.close()
         if reason != "finished":
             return
@@ -181,7 +183,7 @@ class NewsSpider(scrapy.Spider):
         with Index(path) as index:
             when = _now()
             for state in self.sites.values():
-                if not state.cut_short:
+                if not state.cut_short and not state.listing_failed:
                     index.mark_walked(state.slug, when)
 
     def _due(self, state: SiteState, url: str) -> bool:
@@ -211,6 +213,7 @@ class NewsSpider(scrapy.Spider):
         state = self._state(response)
         html = self._html(state, response)
         if html is None:
+            state.listing_failed = True
             return
         page = Selector(text=html)  # one parse for both kinds of links
         links = article_links(page, response.url, listing)
@@ -353,7 +356,10 @@ class NewsSpider(scrapy.Spider):
         if "maxsize" in str(failure.value).lower() or "max size" in str(failure.value).lower():
             kind = "too_large"
         state = self.sites.get(self.slug_for(request)) if request is not None else None
-        self._count_error(state or self._first(), kind, request.url if request else "?")
+        state = state or self._first()
+        if request is not None and request.meta.get("archiver_role") == "listing":
+            state.listing_failed = True
+        self._count_error(state, kind, request.url if request else "?")
 
     def _callback_failed(self, failure: Failure, response: Response, spider: Any) -> None:
         """A bug of ours on some page (Scrapy counts ``spider_exceptions/<type>`` for the

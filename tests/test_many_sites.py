@@ -108,6 +108,10 @@ def test_a_dead_site_fails_alone_and_the_rerun_is_incremental_per_site(
     report = last_report(archive)
     assert report["failed_sites"] == [slug_for_url(dead_url)]
     assert all(report["sites"][slug_for_url(u)]["articles_new"] == 5 for u in urls)
+    with sqlite3.connect(archive / "index.db") as conn:
+        walked = dict(conn.execute("SELECT slug, walked FROM sites"))
+    assert walked.get(slug_for_url(dead_url)) is None  # its next run walks its whole listing
+    assert all(walked[slug_for_url(u)] for u in urls)
     # the second run: each live site walked its whole listing last time, so it stops at its
     # first listing page (all known) and fetches no article again
     code, output, _ = crawl_sampled(archive, urls)
