@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.derived import database_error
 from archiver.urls import canonical_url
 from archiver.warc import RecordLocation, StoredRecord, iter_records
 
@@ -88,25 +89,36 @@ class CaptureLog:
             self.conn.executescript(SCHEMA)
 
     @classmethod
-    def open(cls, archive: Path) -> CaptureLog:
-        """The log of the archive in directory ``archive`` (WAL, like the index)."""
+    def open(cls, archive: Path, path: Path | None = None) -> CaptureLog:
+        """The log of the archive in directory ``archive`` (WAL, like the index); ``path``:
+        another file (``reindex`` builds a new log beside the live one). A file SQLite cannot
+        read is ``DamagedDatabaseError`` (one line: run ``archiver reindex``)."""
         archive = Path(archive)
         archive.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(archive / FILENAME, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
-        log = cls(conn)
-        log._move_from_index(archive / "index.db")
+        path = path or archive / FILENAME
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
+            log = cls(conn)
+            if path == archive / FILENAME:
+                log._move_from_index(archive / "index.db")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise database_error(path, exc) from exc
         return log
 
     def _move_from_index(self, index_path: Path) -> None:
         """Take over the ``captures`` table an older archive kept in ``index.db``."""
         if not index_path.exists():
             return
-        with sqlite3.connect(index_path, timeout=30) as old:
-            found = old.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
-            ).fetchone()
+        try:
+            with closing(sqlite3.connect(index_path, timeout=30)) as old:
+                found = old.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
+                ).fetchone()
+        except sqlite3.DatabaseError:  # a damaged index says so itself when it is opened
+            return
         if not found:
             return
         self.conn.execute("ATTACH DATABASE ? AS old", (str(index_path),))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,15 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.DatabaseError as exc:  # damage found mid-query: the index's, mostly
+                from archiver.derived import database_error
+
+                error = database_error(Path(kwargs.get("archive") or ".") / "index.db", exc)
+                if error is exc:  # a bug of ours, not damage
+                    raise
+                raise error from exc
         except ArchiverError as exc:
             click.echo(f"archiver: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -315,7 +324,8 @@ def reindex(archive: Path) -> None:
     counts = ", ".join(f"{v} {k}" for k, v in sorted(report.articles.items())) or "0"
     click.echo(
         f"reindexed {report.files} WARC files ({report.records} records): "
-        f"articles {counts}; {report.media} media; {report.skipped} pages not articles"
+        f"articles {counts}; {report.media} media; {report.skipped} pages not articles; "
+        f"{report.runs} run reports kept"
     )
 
 

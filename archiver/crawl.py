@@ -30,6 +30,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archiver import sitestats
+from archiver.captures import CaptureLog
 from archiver.errors import CrawlConfigError
 from archiver.index import Index
 from archiver.lock import ArchiveLock
@@ -130,6 +131,9 @@ def _run_locked(
 ) -> dict[str, Any]:
     from spiders.news import NewsSpider
 
+    # A damaged index.db or captures.db: one line before anything is fetched (reindex repairs)
+    Index(Path(archive) / "index.db").close()
+    CaptureLog.open(Path(archive)).close()
     settings = crawl_settings(archive, overrides or {}, log_level)
     run_concurrency(settings, len(targets))
     process = CrawlerProcess(settings)

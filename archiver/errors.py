@@ -35,3 +35,15 @@ class ArchiveLockedError(ArchiverError):
     (EX_TEMPFAIL: try again later), so cron and systemd can tell it from a failure."""
 
     exit_code = 75
+
+
+class DamagedDatabaseError(ArchiverError):
+    """``index.db`` or ``captures.db`` cannot be read: derived from the WARCs, both are rebuilt
+    by ``archiver reindex``. Raised by ``archiver.derived.database_error``."""
+
+
+class ArchiveBusyError(ArchiverError):
+    """A derived database is locked by another process for longer than we wait; exit 75
+    (EX_TEMPFAIL), as for the archive's lock. Raised by ``archiver.derived``."""
+
+    exit_code = 75

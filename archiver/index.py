@@ -9,10 +9,12 @@ finds what segmentation misses.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
 import multiprocessing
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.pool import Pool
@@ -22,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from archiver import search as fulltext
+from archiver.derived import database_error
 from archiver.errors import ArchiveNotFoundError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
 from archiver.search import Hit
@@ -29,6 +32,8 @@ from archiver.site import Site
 from archiver.thai import segmenter_id
 
 SCHEMA_VERSION = 2
+#: The run reports, one JSON object a line, beside ``index.db`` (``Index.record_crawl``).
+REPORTS = "crawls.jsonl"
 #: Columns added after a table's first version: (table, column, declaration).
 _ADDED_COLUMNS = (
     ("sites", "walked", "TEXT"),  # last run that walked the whole listing (v2)
@@ -82,10 +87,14 @@ class Index:
         self._pool: Pool | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.db = sqlite_utils.Database(self.conn)
-        self._ensure_schema(check=not rebuilding)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.db = sqlite_utils.Database(self.conn)
+            self._ensure_schema(check=not rebuilding)
+        except sqlite3.DatabaseError as exc:  # garbage, truncated, malformed: say so in a line
+            self.conn.close()
+            raise database_error(self.path, exc) from exc
 
     def __enter__(self) -> Index:
         return self
@@ -150,6 +159,37 @@ class Index:
             for table in ("article_versions", "articles", "media", "meta"):
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
+
+    def restore_runs(self, old: Path) -> int:
+        """Into a rebuilt (empty) index: what the WARCs cannot give back, the ``sites`` rows
+        (names, last crawl, walked) and the run reports. From the ``old`` index where SQLite
+        can still read them (and ``crawls.jsonl`` written from them if it is missing, so that
+        a later rebuild from a damaged index has them too), else from ``crawls.jsonl``.
+        Returns the number of reports restored."""
+        reports = self.path.parent / REPORTS
+        sites, crawls = _read_runs(old)
+        if crawls is not None:
+            with self.conn:
+                for row in sites:
+                    self.conn.execute(f"INSERT OR REPLACE INTO sites VALUES ({_marks(row)})", row)
+                for row in crawls:
+                    self.conn.execute(f"INSERT INTO crawls VALUES ({_marks(row)})", row)
+            if not reports.exists():
+                with open(reports, "w", encoding="utf-8") as stream:
+                    stream.writelines(f"{row[12]}\n" for row in crawls if row[12])
+            return len(crawls)
+        count = 0
+        for report in _report_lines(reports):
+            with self.conn:
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO sites (slug) VALUES (?)", [(s,) for s in report["sites"]]
+                )
+            try:
+                self._insert_crawl(report)
+            except (KeyError, TypeError):  # a line of another shape: not a report of ours
+                continue
+            count += 1
+        return count
 
     # -- writes --------------------------------------------------------------------------------
     def upsert_site(self, site: Site) -> None:
@@ -338,6 +378,17 @@ class Index:
             )
 
     def record_crawl(self, report: dict[str, Any]) -> int:
+        """Keep a run's report: appended to ``crawls.jsonl`` beside the index first (what a
+        rebuild of the index restores the ``crawls`` table from: the WARCs cannot give the
+        reports back), then into the ``crawls`` table."""
+        line = json.dumps({k: v for k, v in report.items() if k != "id"}, ensure_ascii=False)
+        with open(self.path.parent / REPORTS, "a", encoding="utf-8") as stream:
+            stream.write(line + "\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        return self._insert_crawl(report)
+
+    def _insert_crawl(self, report: dict[str, Any]) -> int:
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO crawls (started, finished, sites, status, articles_new, "
@@ -416,6 +467,46 @@ class Index:
     def search(self, text: str, **options: Any) -> tuple[fulltext.Total, list[Hit]]:
         """Ranked full-text search (``archiver.search``); options as there."""
         return fulltext.search(self.conn, text, **options)
+
+
+def _marks(row: Sequence[object]) -> str:
+    return ", ".join("?" * len(row))
+
+
+def _read_runs(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:
+    """The ``sites`` and ``crawls`` rows of an index, read only; (sites, None) if SQLite
+    cannot read them (missing, garbage, damaged)."""
+    if not path.exists():
+        return [], None
+    try:
+        with contextlib.closing(
+            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        ) as conn:
+            sites = conn.execute(
+                "SELECT slug, name_th, name_en, listings, last_crawl, walked FROM sites"
+            ).fetchall()
+            crawls = conn.execute(
+                "SELECT id, started, finished, sites, status, articles_new, articles_changed, "
+                "articles_unchanged, media, errors, bytes, seconds, report, revisits FROM crawls "
+                "ORDER BY id"
+            ).fetchall()
+    except sqlite3.DatabaseError:
+        return [], None
+    return sites, crawls
+
+
+def _report_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The reports of ``crawls.jsonl``, skipping a line cut short or damaged."""
+    if not path.exists():
+        return
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        for line in stream:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(report, dict) and isinstance(report.get("sites"), dict):
+                yield report
 
 
 def open_existing(archive: Path) -> Index:

@@ -20,7 +20,9 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver import settings
+from archiver.captures import FILENAME as CAPTURES
 from archiver.captures import CaptureLog, captured_locations
+from archiver.derived import rebuild_path, remove_database, swap_in
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
@@ -38,6 +40,7 @@ class ReplayReport:
     articles: dict[str, int] = field(default_factory=dict)
     media: int = 0
     skipped: int = 0
+    runs: int = 0  # run reports carried over (``Index.restore_runs``)
 
 
 def _fields(payload: bytes) -> dict[str, str]:
@@ -54,24 +57,50 @@ REPLAY_BATCH = 200
 
 
 def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
-    """Empty the index and fill it again from every WARC file, oldest first.
+    """Build the index (and ``captures.db``) again from every WARC file, oldest first, beside
+    the live ones, and put them in place once complete (``archiver.derived``): a reindex
+    killed at any moment leaves the old index, and readers see the old one or the new one.
+    The old files are never read but for the run reports (``Index.restore_runs``), so a
+    damaged or garbage index is rebuilt as well.
 
     Article pages are decoded, extracted and segmented in page workers (``workers``, one per
     core by default), as in a crawl, and written in batches, in the order of the WARCs (so the
     versions of a changed article come out in the order they were fetched).
     """
+    archive = Path(archive)
+    live_index, live_captures = archive / "index.db", archive / CAPTURES
+    new_index, new_captures = rebuild_path(live_index), rebuild_path(live_captures)
     report = ReplayReport()
+    with ArchiveLock(archive, "reindex"):
+        remove_database(new_index)  # what a killed reindex left
+        remove_database(new_captures)
+        try:
+            _rebuild(archive, new_index, new_captures, live_index, workers, report)
+            swap_in(new_index, live_index)
+            swap_in(new_captures, live_captures)
+        finally:
+            remove_database(new_index)
+            remove_database(new_captures)
+    return report
+
+
+def _rebuild(
+    archive: Path,
+    new_index: Path,
+    new_captures: Path,
+    live_index: Path,
+    workers: int | None,
+    report: ReplayReport,
+) -> None:
     with (
-        ArchiveLock(archive, "reindex"),
-        Index(Path(archive) / "index.db", rebuilding=True) as index,
+        Index(new_index, rebuilding=True) as index,
         PageWorkers(default_workers() if workers is None else workers) as pool,
         ExitStack() as stack,
     ):
-        index.reset()
-        captures = stack.enter_context(closing(CaptureLog.open(Path(archive))))
-        captures.clear()
+        report.runs = index.restore_runs(live_index)
+        captures = stack.enter_context(closing(CaptureLog.open(archive, new_captures)))
         queue = _Replay(index, pool, report)
-        for path in warc_files(Path(archive) / "warc"):
+        for path in warc_files(archive / "warc"):
             report.files += 1
             responses: dict[str, StoredRecord] = {}
             for record in iter_records(path):
@@ -87,7 +116,6 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
                     if target is not None:
                         queue.add(target, _fields(record.payload))
         queue.drain()
-    return report
 
 
 class _Replay:
