@@ -94,9 +94,11 @@ def test_reindex_rebuilds_from_garbage_and_keeps_the_run_reports(crawled, tmp_pa
     assert _urls(archive) == expected
     with sqlite3.connect(archive / "index.db") as conn:
         again = [r for (r,) in conn.execute("SELECT report FROM crawls ORDER BY id")]
-        (captures,) = sqlite3.connect(archive / "captures.db").execute(
-            "SELECT count(*) FROM captures"
-        ).fetchone()
+        (captures,) = (
+            sqlite3.connect(archive / "captures.db")
+            .execute("SELECT count(*) FROM captures")
+            .fetchone()
+        )
     assert len(again) == len(reports) and captures > 0
     assert not list(archive.glob("*.new*"))  # the rebuild's files are gone
 
