@@ -24,8 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.errors import WarcDamagedError
 from archiver.urls import canonical_url
-from archiver.warc import RecordLocation, StoredRecord, iter_records
+from archiver.warc import (
+    RecordLocation,
+    Skipped,
+    StoredRecord,
+    file_sizes,
+    iter_records,
+    read_record,
+)
 
 #: Request meta key: ``(url, Capture | None)``, the lookup the conditional-GET middleware made
 #: for the request, reused by the WARC capture for its response (one lookup per fetch).
@@ -184,8 +192,10 @@ class CaptureLog:
             )
         )
 
-    def recover(self, warc: Path) -> None:
-        """Note the response a killed crawl wrote to ``warc`` but had no time to note here.
+    def recover(self, warc: Path) -> list[Skipped]:
+        """Note the response a killed crawl wrote to ``warc`` but had no time to note here,
+        and forget the last noted capture if its record turns out damaged; return the damaged
+        ranges read past.
 
         The crawl notes each capture right after its record is on disk, one fetch at a time:
         a ``kill -9`` between the two leaves at most the file's last response unnoted, and
@@ -194,9 +204,58 @@ class CaptureLog:
         (start,) = self.conn.execute(
             "SELECT max(warc_offset) FROM captures WHERE warc_filename = ?", (warc.name,)
         ).fetchone()
-        for record in iter_records(warc, start or 0):
+        reader = iter_records(warc, start or 0)
+        for record in reader:
             if record.location.offset != start:
                 self.record_stored(record)
+        if start is not None and any(s.offset == start for s in reader.skipped):
+            with self.conn:
+                self.conn.execute(
+                    "DELETE FROM captures WHERE warc_filename = ? AND warc_offset = ?",
+                    (warc.name, start),
+                )
+        return reader.skipped
+
+    def forget_lost(self, directory: Path) -> list[str]:
+        """Forget the captures whose record is not whole on disk (its file is missing or
+        ends before the record does: truncated) and return their URLs, so that the next
+        fetch of each is a full capture, not a revisit pointing at lost bytes.
+
+        Cheap at every crawl start: one pass over the table's file names and a ``stat`` per
+        file; the records are not read (damage inside a file is for ``archiver check`` to
+        find and ``archiver reindex`` to drop).
+        """
+        sizes = file_sizes(directory)
+        lost: list[str] = []
+        ends = self.conn.execute(
+            "SELECT warc_filename, max(warc_offset + warc_length) FROM captures "
+            "GROUP BY warc_filename"
+        ).fetchall()
+        for name, end in ends:
+            size = sizes.get(name, -1)
+            if end is None or end <= size:
+                continue
+            where = "warc_filename = ? AND warc_offset + warc_length > ?"
+            with self.conn:
+                lost += [
+                    url
+                    for (url,) in self.conn.execute(
+                        f"SELECT url FROM captures WHERE {where}", (name, size)
+                    )
+                ]
+                self.conn.execute(f"DELETE FROM captures WHERE {where}", (name, size))
+        return lost
+
+    def intact(self, capture: Capture, directory: Path) -> bool:
+        """Whether the record of ``capture`` reads back whole (gzip CRC checked); if not, the
+        capture is forgotten (``forget_lost``'s reason)."""
+        try:
+            read_record(Path(directory) / capture.location.filename, capture.location.offset)
+        except (WarcDamagedError, OSError):
+            with self.conn:
+                self.conn.execute("DELETE FROM captures WHERE url = ?", (capture.url,))
+            return False
+        return True
 
     def close(self) -> None:
         self.conn.close()

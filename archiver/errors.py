@@ -35,3 +35,8 @@ class ArchiveLockedError(ArchiverError):
     (EX_TEMPFAIL: try again later), so cron and systemd can tell it from a failure."""
 
     exit_code = 75
+
+
+class WarcDamagedError(ArchiverError):
+    """A WARC record that is missing (truncated file) or damaged (bad gzip member, unreadable
+    record). Raised by ``archiver.warc.read_record``; the message names file and offset."""

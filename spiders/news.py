@@ -37,7 +37,7 @@ from archiver.items import ArticleItem, MediaItem
 from archiver.pages import NotAPage, page_text
 from archiver.site import Site, slug_for_url
 from archiver.urls import canonical_url
-from archiver.warc import read_payload
+from archiver.warc import file_sizes, read_payload
 from archiver.workers import PageWorkers, crawl_workers, process_article, workers_segment
 from spiders.discovery import article_links, pagination_links
 
@@ -161,15 +161,17 @@ class NewsSpider(scrapy.Spider):
                 yield self._listing_request(state, listing, listing, dont_filter=True)
 
     def _load_archive_state(self) -> None:
-        """What this archive already holds for each site: indexed articles and media, and
+        """What this archive already holds for each site: indexed articles and media (not
+        those whose WARC record was cut off by truncation: they are fetched again), and
         whether an earlier run walked the whole listing (only then may a run stop early)."""
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
         if not path.exists():
             return
+        sizes = file_sizes(path.parent / "warc")  # a row whose record is cut off is not known
         with Index(path) as index:
             for state in self.sites.values():
-                state.known = index.known_articles(state.slug)
-                state.known_media = index.known_media(state.slug)
+                state.known = index.known_articles(state.slug, sizes)
+                state.known_media = index.known_media(state.slug, sizes)
                 state.walked_before = index.walked(state.slug) is not None
 
     def closed(self, reason: str) -> None:
