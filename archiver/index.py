@@ -173,6 +173,11 @@ class Index:
                 (slug, when),
             )
 
+    def forget_walked(self, slug: str) -> None:
+        """The next run walks the site's whole listing again (records of it were lost)."""
+        with self.conn:
+            self.conn.execute("UPDATE sites SET walked = NULL WHERE slug = ?", (slug,))
+
     def walked(self, slug: str) -> str | None:
         row = self.conn.execute("SELECT walked FROM sites WHERE slug = ?", (slug,)).fetchone()
         return row[0] if row else None
@@ -376,19 +381,24 @@ class Index:
             return int(cur.lastrowid or 0)
 
     # -- reads ----------------------------------------------------------------------------------
-    def known_articles(self, site: str, sizes: dict[str, int] | None = None) -> dict[str, str]:
+    def known_articles(
+        self, site: str, sizes: dict[str, int] | None = None, lost: set[str] | None = None
+    ) -> dict[str, str]:
         """url -> last time it was seen, for a site's indexed articles; given the WARC file
-        sizes (``warc.file_sizes``), not those whose record is not whole on disk."""
+        sizes (``warc.file_sizes``), not those whose record is not whole on disk (their URLs
+        go to ``lost``, when given)."""
         rows = self.conn.execute(
             "SELECT url, coalesce(last_seen, ''), warc_filename, warc_offset, warc_length "
             "FROM articles WHERE site = ?",
             (site,),
         )
-        return {
-            url: seen
-            for url, seen, name, offset, length in rows
-            if sizes is None or whole_on_disk(name, offset, length, sizes)
-        }
+        known = {}
+        for url, seen, name, offset, length in rows:
+            if sizes is None or whole_on_disk(name, offset, length, sizes):
+                known[url] = seen
+            elif lost is not None:
+                lost.add(url)
+        return known
 
     def known_media(self, site: str, sizes: dict[str, int] | None = None) -> set[str]:
         rows = self.conn.execute(

@@ -61,7 +61,8 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
     Damaged ranges of the files are read past (``WarcReader``) and listed in the report's
     ``damaged``: every intact record is indexed, and ``captures.db`` is refilled from the
     intact response records only, so a capture whose record was lost no longer counts as
-    archived and the next crawl fetches it again in full.
+    archived and the next crawl fetches it again in full (walking the whole listing of each
+    site that lost records: they may be linked from any page of it).
 
     Article pages are decoded, extracted and segmented in page workers (``workers``, one per
     core by default), as in a crawl, and written in batches, in the order of the WARCs (so the
@@ -82,6 +83,8 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
             report.files += 1
             _replay_file(path, captures, queue, report)
         queue.drain()
+        for slug in {_site_of(skipped.filename) for skipped in report.damaged} - {""}:
+            index.forget_walked(slug)  # what was lost may be linked from any listing page
     return report
 
 
@@ -99,7 +102,7 @@ def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: Repla
     reader = iter_records(path)  # reads past damage: the intact records only
     pending: StoredRecord | None = None  # the last response, until its metadata comes
     skips = 0  # len(reader.skipped) when it came
-    site = m.group(1) if (m := _FILE_NAME.fullmatch(path.name)) else ""
+    site = _site_of(path.name)
 
     def orphan() -> None:
         if pending is not None and len(reader.skipped) > skips and _is_html(pending):
@@ -118,6 +121,12 @@ def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: Repla
                 pending = None
     orphan()
     report.damaged += reader.skipped
+
+
+def _site_of(filename: str) -> str:
+    """The site slug a WARC file is named after, or ""."""
+    match = _FILE_NAME.fullmatch(filename)
+    return match.group(1) if match else ""
 
 
 def _is_html(record: StoredRecord) -> bool:

@@ -388,7 +388,7 @@ class _Damaged(Exception):
         self.head = head
 
 
-def _inflate(view: memoryview, pos: int) -> tuple[bytes, int]:
+def _inflate(view: mmap.mmap, pos: int) -> tuple[bytes, int]:
     """The decompressed data of the gzip member at ``pos`` and where the member ends; raises
     ``_Damaged`` for a member that is truncated or fails to decompress (CRC included)."""
     size = len(view)
@@ -413,7 +413,7 @@ def _zlib_message(exc: Exception) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _head(view: memoryview, pos: int) -> bytes:
+def _head(view: mmap.mmap, pos: int) -> bytes:
     """What a damaged member decompresses to before the damage (at most ``_HEAD_BYTES``),
     fed in small pieces so that the output before the error is kept."""
     decomp = zlib.decompressobj(31)
@@ -428,7 +428,7 @@ def _head(view: memoryview, pos: int) -> bytes:
     return out
 
 
-def _plain_record(view: memoryview, pos: int) -> tuple[bytes, int]:
+def _plain_record(view: mmap.mmap, pos: int) -> tuple[bytes, int]:
     """An uncompressed record at ``pos``: its bytes and where it ends (headers,
     ``Content-Length`` bytes of block, a blank line), or ``_Damaged``."""
     window = bytes(view[pos : pos + _CHUNK])
@@ -512,7 +512,7 @@ def _parse(
     return records
 
 
-def _gzip_warc_at(view: memoryview, pos: int) -> bool:
+def _gzip_warc_at(view: mmap.mmap, pos: int) -> bool:
     """Whether a gzip member that decompresses to a WARC record starts at ``pos``."""
     try:
         start = zlib.decompressobj(31).decompress(view[pos : pos + 1024], len(_WARC_START))
@@ -551,29 +551,25 @@ class WarcReader:
             if size <= self.start:
                 return
             with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                view = memoryview(mapped)
-                try:
-                    yield from self._walk(mapped, view)
-                finally:
-                    view.release()
+                yield from self._walk(mapped)
 
-    def _walk(self, mapped: mmap.mmap, view: memoryview) -> Iterator[StoredRecord]:
+    def _walk(self, view: mmap.mmap) -> Iterator[StoredRecord]:
         size = len(view)
-        gzipped = mapped[:3] == _GZIP_START
-        plain = mapped[: len(_WARC_START)] == _WARC_START
+        gzipped = view[:3] == _GZIP_START
+        plain = view[: len(_WARC_START)] == _WARC_START
         pos = self.start
         while pos < size:
             try:
                 records, end = self._read_at(view, pos)
             except _Damaged as damage:
-                resume = self._resume(mapped, view, pos + 1, gzipped or not plain, not gzipped)
+                resume = self._resume(view, pos + 1, gzipped or not plain, not gzipped)
                 self._skip(pos, resume - pos, str(damage), _lost(damage.head))
                 pos = resume
                 continue
             yield from records
             pos = end
 
-    def _read_at(self, view: memoryview, pos: int) -> tuple[list[StoredRecord], int]:
+    def _read_at(self, view: mmap.mmap, pos: int) -> tuple[list[StoredRecord], int]:
         name = self.path.name
         if view[pos : pos + 3] == _GZIP_START:
             data, end = _inflate(view, pos)
@@ -586,18 +582,18 @@ class WarcReader:
         raise _Damaged("not a gzip member or WARC record")
 
     @staticmethod
-    def _resume(mapped: mmap.mmap, view: memoryview, pos: int, gzip: bool, plain: bool) -> int:
+    def _resume(view: mmap.mmap, pos: int, gzip: bool, plain: bool) -> int:
         """Where the next readable-looking record starts at or after ``pos`` (else the end)."""
         found = len(view)
         at = pos
-        while gzip and (at := mapped.find(_GZIP_START, at, found)) >= 0:
+        while gzip and (at := view.find(_GZIP_START, at, found)) >= 0:
             if _gzip_warc_at(view, at):
                 found = at
                 break
             at += 1
         at = pos
-        while plain and (at := mapped.find(_WARC_START, at, found)) >= 0:
-            if at == 0 or mapped[at - 4 : at] == b"\r\n\r\n":
+        while plain and (at := view.find(_WARC_START, at, found)) >= 0:
+            if at == 0 or view[at - 4 : at] == b"\r\n\r\n":
                 found = at
                 break
             at += 1
@@ -631,8 +627,7 @@ def read_record(path: Path, offset: int) -> ArcWarcRecord:
                 f"{path.name}@{offset}: the record is missing (the file ends at byte {size}): "
                 "`archiver check` says more"
             )
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
+        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
             try:
                 if view[offset : offset + 3] == _GZIP_START:
                     data, _end = _inflate(view, offset)
@@ -644,8 +639,6 @@ def read_record(path: Path, offset: int) -> ArcWarcRecord:
                 raise WarcDamagedError(
                     f"{path.name}@{offset}: damaged record ({damage}): `archiver check` says more"
                 ) from None
-            finally:
-                view.release()
     try:
         return next(iter(ArchiveIterator(io.BytesIO(data))))
     except Exception as exc:  # warcio raises many kinds on a broken record
