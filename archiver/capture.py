@@ -128,8 +128,11 @@ class WarcCapture:
             if match and match.group(1) in wanted:
                 newest[match.group(1)] = path
         for path in newest.values():
-            for skipped in self.captures.recover(path):
-                logger.warning("damaged WARC: %s", skipped)
+            try:
+                for skipped in self.captures.recover(path):
+                    logger.warning("damaged WARC: %s", skipped)
+            except OSError as exc:  # unreadable (`archiver check` says more): go on
+                logger.warning("could not read the end of %s: %s", path.name, exc)
 
     def _writer(self, slug: str) -> WarcFileWriter:
         writer = self.writers.get(slug)

@@ -249,6 +249,8 @@ class FileCheck:
     skipped: list[Skipped] = field(default_factory=list)
     responses: dict[int, str] = field(default_factory=dict)  # offset -> canonical URL
     articles: set[str] = field(default_factory=set)  # canonical URLs
+    #: URL -> role (its metadata record's) of the responses lost in damaged ranges.
+    lost: dict[str, str] = field(default_factory=dict)
     #: The article records asked for (``check_file``'s ``want``), payload included.
     records: list[tuple[StoredRecord, dict[str, str]]] = field(default_factory=list)
 
@@ -273,6 +275,10 @@ def check_file(path: Path, want: set[str] | None = None) -> FileCheck:
         elif record.rec_type == "metadata":
             target = pending.pop(record.warc_headers.get_header("WARC-Concurrent-To") or "", None)
             about = _fields(record.payload)
+            if reader.skipped and target is None:  # the metadata of a lost response?
+                lost = reader.skipped[-1].lost.partition(" ")
+                if lost[0] == "response" and lost[2] == record.url:
+                    found.lost[canonical_url(lost[2])] = about.get("role", "")
             headers = target.http_headers if target is not None else None
             status = int(headers.get_statuscode() or 0) if headers else 0
             if target is not None and about.get("role") == "article" and status < 400:
@@ -318,15 +324,21 @@ def check(archive: Path) -> tuple[int, list[str]]:
 
 
 def _refetched(found: dict[str, FileCheck]) -> list[str]:
-    """The URLs whose capture was lost: once the index and captures are rebuilt without them
-    (``reindex``; a crawl forgets lost tails itself), the next crawl fetches them again."""
-    lost = [s.lost.split(" ", 1)[1] for f in found.values() for s in f.skipped if _is_capture(s)]
-    return [f"lost capture, fetched again by the next crawl: {url}" for url in lost]
-
-
-def _is_capture(skipped: Skipped) -> bool:
-    kind, _, url = skipped.lost.partition(" ")
-    return kind == "response" and bool(url)
+    """The URLs whose capture was lost, and how they come back: once the index and captures
+    no longer count them (``reindex``; a crawl forgets cut-off records by itself), the next
+    crawl fetches pages again, and images and attachments with their article (``--full``)."""
+    lines = []
+    for file in found.values():
+        for skipped in file.skipped:
+            kind, _, url = skipped.lost.partition(" ")
+            if kind != "response" or not url:
+                continue
+            if file.lost.get(canonical_url(url)) in ("image", "attachment"):
+                how = "fetched again with its article by `archiver crawl --full`"
+            else:
+                how = "fetched again by the next crawl"
+            lines.append(f"lost capture, {how}: {url}")
+    return lines
 
 
 def check_index(archive: Path, found: dict[str, FileCheck] | None = None) -> list[str]:
@@ -346,26 +358,29 @@ def check_index(archive: Path, found: dict[str, FileCheck] | None = None) -> lis
             "SELECT url, warc_filename, warc_offset FROM media"
         ).fetchall()
         indexed = {url for (url,) in index.conn.execute("SELECT url FROM articles")}
-    rows += captured_locations(archive)
     for url, filename, offset in rows:
-        problems += _row_problem(url, filename, offset, found)
+        problems += _row_problem("index", url, filename, offset, found)
+    for url, filename, offset in captured_locations(archive):
+        problems += _row_problem("captures", url, filename, offset, found)
     problems += _unindexed(archive, found, indexed)
     return problems
 
 
-def _row_problem(url: str, filename: str, offset: int, found: dict[str, FileCheck]) -> list[str]:
+def _row_problem(
+    db: str, url: str, filename: str, offset: int, found: dict[str, FileCheck]
+) -> list[str]:
     where = f"{filename}@{offset}"
     file = found.get(filename or "")
     if file is None:
-        return [f"index: {url} points at missing WARC file {filename}"]
+        return [f"{db}: {url} points at missing WARC file {filename}"]
     at = file.responses.get(offset)
     if at is None:
         damaged = file.damaged_at(offset)
         if damaged is not None:
-            return [f"index: {url} points at a damaged record ({where})"]
-        return [f"index: {url} points at no record ({where})"]
+            return [f"{db}: {url} points at a damaged record ({where})"]
+        return [f"{db}: {url} points at no record ({where})"]
     if at != url:
-        return [f"index: {url} points at a record of another URL ({where})"]
+        return [f"{db}: {url} points at a record of another URL ({where})"]
     return []
 
 

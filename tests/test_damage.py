@@ -115,6 +115,10 @@ CASES: dict[str, Hurt] = {
         damage.flip(path, src.of("response", "article")[3].offset),
         (src.of("response", "article")[3].offset, src.of("response", "article")[3].offset + 1),
     )[1],
+    "flip-image-gzip-crc": lambda src, path: (
+        damage.flip(path, src.of("response", "image")[5].end - 6),
+        (src.of("response", "image")[5].end - 6, src.of("response", "image")[5].end - 5),
+    )[1],
     "truncate-mid-record": _truncate,
     "overwrite-range": _overwrite,
     "append-garbage": _append,
@@ -155,6 +159,15 @@ def test_reindex_and_check_read_past_damage(source: Source, tmp_path: Path, case
     assert f"; {len(kept)} media;" in reindex.stdout  # every intact image too
     if case in ("flip-article-request", "flip-article-metadata", "flip-image-response"):
         assert not lost  # one byte of another record of the fetch costs no article
+    if case == "flip-article-response":  # what was lost, and what happens to it
+        (url,) = lost
+        assert f"lost response {url}" in damaged[0]
+        assert f"lost capture, fetched again by the next crawl: {url}" in check.stderr
+        assert f"index: {url} points at a damaged record" in check.stderr
+    if case == "flip-image-gzip-crc":
+        image = source.of("response", "image")[5].url
+        assert "incorrect" in damaged[0] and f"lost response {image}" in damaged[0]
+        assert f"fetched again with its article by `archiver crawl --full`: {image}" in check.stderr
 
 
 def test_stray_non_warc_file_is_one_skipped_range(source: Source, tmp_path: Path) -> None:
