@@ -295,3 +295,53 @@ def test_a_damaged_capture_is_fetched_again_in_full(
     assert _exported(archive) == source.articles
     shown = run_cli("show", hurt.url, "--html", archive=archive)
     assert shown.returncode == 0, shown.stderr
+
+
+def test_capture_log_forgets_captures_cut_off_or_damaged(tmp_path: Path) -> None:
+    """At a crawl's start (``WarcCapture._recover``): captures past a file's end are forgotten
+    without reading the file; the last noted one is read back by ``recover`` and forgotten if
+    damaged; intact ones stay."""
+    from archiver.captures import CaptureLog
+    from archiver.warc import Fetch, WarcFileWriter
+
+    writer = WarcFileWriter(tmp_path / "warc", "site")
+    for n in range(4):
+        body = f"<html>{n}</html>".encode() + os.urandom(2000)  # a member of some size
+        writer.write_fetch(
+            Fetch(
+                f"http://127.0.0.1/{n}.html",
+                "GET",
+                [("Host", "127.0.0.1")],
+                b"",
+                "HTTP/1.1",
+                200,
+                "OK",
+                [("Content-Type", "text/html")],
+                body,
+            ),
+            {"role": "article"},
+        )
+    writer.close()
+    path = _warc(tmp_path)
+    log = CaptureLog.open(tmp_path)
+    log.recover(path)  # notes all four
+    urls = [f"http://127.0.0.1/{n}.html" for n in range(4)]
+    assert all(log.get(url) for url in urls)
+    assert log.forget_lost(tmp_path / "warc") == []
+
+    last = log.get(urls[3])
+    assert last is not None
+    damage.truncate(path, last.location.offset + last.location.length // 2)
+    assert log.forget_lost(tmp_path / "warc") == [urls[3]]
+    assert log.get(urls[3]) is None and log.get(urls[2]) is not None
+
+    third = log.get(urls[2])
+    assert third is not None
+    damage.flip(path, third.location.offset + third.location.length - 6)  # its gzip CRC
+    skipped = log.recover(path)
+    assert [s.offset for s in skipped] == [third.location.offset, last.location.offset]
+    assert log.get(urls[2]) is None  # damaged: the next fetch is a full one
+    assert log.get(urls[1]) is not None
+    assert not log.intact(log.get(urls[1]), tmp_path / "nowhere")  # its file is gone
+    assert log.get(urls[1]) is None and log.intact(log.get(urls[0]), tmp_path / "warc")
+    log.close()
