@@ -114,8 +114,12 @@ class WarcCapture:
         self.open = True
 
     def _recover(self, prefixes: list[str]) -> None:
-        """Before this run writes: the newest WARC file of an earlier run of each site may end
-        with a capture it was killed before noting (``CaptureLog.recover``)."""
+        """Before this run writes: captures whose record was cut off (a truncated file) are
+        forgotten, so those pages are fetched again in full (``CaptureLog.forget_lost``);
+        and the newest WARC file of an earlier run of each site may end with a capture it was
+        killed before noting (``CaptureLog.recover``)."""
+        for url in self.captures.forget_lost(self.directory):
+            logger.warning("%s: its archived record is lost; fetching it again", url)
         newest: dict[str, Path] = {}
         name = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
         wanted = set(prefixes)
@@ -125,8 +129,9 @@ class WarcCapture:
                 newest[match.group(1)] = path
         for path in newest.values():
             try:
-                self.captures.recover(path)
-            except Exception as exc:  # an unreadable tail (`archiver check` says more): go on
+                for skipped in self.captures.recover(path):
+                    logger.warning("damaged WARC: %s", skipped)
+            except OSError as exc:  # unreadable (`archiver check` says more): go on
                 logger.warning("could not read the end of %s: %s", path.name, exc)
 
     def _writer(self, slug: str) -> WarcFileWriter:

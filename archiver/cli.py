@@ -314,6 +314,8 @@ def extract(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
 def reindex(archive: Path) -> None:
     """Rebuild index.db from the WARC files alone (after an extraction or segmenter change).
 
+    Damaged ranges of the WARCs are skipped, each reported on one line; exit 1 if any.
+
     Example: archiver reindex --archive /srv/archive
     """
     from archiver.replay import reindex as replay
@@ -321,12 +323,20 @@ def reindex(archive: Path) -> None:
     if not (Path(archive) / "warc").is_dir():
         raise ArchiverError(f"no WARC files under {archive}/warc")
     report = replay(archive)
+    for skipped in report.damaged:
+        click.echo(f"damaged: {skipped}", err=True)
     counts = ", ".join(f"{v} {k}" for k, v in sorted(report.articles.items())) or "0"
+    damaged = ""
+    if report.damaged:
+        lost = sum(s.length for s in report.damaged)
+        damaged = f"; {len(report.damaged)} damaged ranges skipped ({lost} bytes)"
     click.echo(
         f"reindexed {report.files} WARC files ({report.records} records): "
         f"articles {counts}; {report.media} media; {report.skipped} pages not articles; "
-        f"{report.runs} run reports kept"
+        f"{report.runs} run reports kept{damaged}"
     )
+    if report.damaged:
+        sys.exit(1)
 
 
 @cli.command()

@@ -47,3 +47,8 @@ class ArchiveBusyError(ArchiverError):
     (EX_TEMPFAIL), as for the archive's lock. Raised by ``archiver.derived``."""
 
     exit_code = 75
+
+
+class WarcDamagedError(ArchiverError):
+    """A WARC record that is missing (truncated file) or damaged (bad gzip member, unreadable
+    record). Raised by ``archiver.warc.read_record``; the message names file and offset."""

@@ -30,6 +30,7 @@ from archiver.items import ArticleItem, MediaItem
 from archiver.search import Hit
 from archiver.site import Site
 from archiver.thai import segmenter_id
+from archiver.warc import whole_on_disk
 
 SCHEMA_VERSION = 2
 #: The run reports, one JSON object a line, beside ``index.db`` (``Index.record_crawl``).
@@ -212,6 +213,11 @@ class Index:
                 (slug, when),
             )
 
+    def forget_walked(self, slug: str) -> None:
+        """The next run walks the site's whole listing again (records of it were lost)."""
+        with self.conn:
+            self.conn.execute("UPDATE sites SET walked = NULL WHERE slug = ?", (slug,))
+
     def walked(self, slug: str) -> str | None:
         row = self.conn.execute("SELECT walked FROM sites WHERE slug = ?", (slug,)).fetchone()
         return row[0] if row else None
@@ -324,9 +330,18 @@ class Index:
             )
             return "new"
         article_id, old_hash, old_title, old_text, old_site, old_published = old
-        if prepared is None:
+        if prepared is None:  # same text: the row points at the newest record of it
             self.conn.execute(
-                "UPDATE articles SET last_seen = ? WHERE id = ?", (item.fetched_at, article_id)
+                "UPDATE articles SET last_seen = ?, warc_filename = coalesce(?, warc_filename), "
+                "warc_offset = coalesce(?, warc_offset), warc_length = coalesce(?, warc_length) "
+                "WHERE id = ?",
+                (
+                    item.fetched_at,
+                    values["warc_filename"],
+                    values["warc_offset"],
+                    values["warc_length"],
+                    article_id,
+                ),
             )
             return "unchanged"
         self.conn.execute(
@@ -417,16 +432,35 @@ class Index:
             return int(cur.lastrowid or 0)
 
     # -- reads ----------------------------------------------------------------------------------
-    def known_articles(self, site: str) -> dict[str, str]:
-        """url -> last time it was seen, for a site's indexed articles."""
-        return dict(
-            self.conn.execute(
-                "SELECT url, coalesce(last_seen, '') FROM articles WHERE site = ?", (site,)
-            )
+    def known_articles(
+        self, site: str, sizes: dict[str, int] | None = None, lost: set[str] | None = None
+    ) -> dict[str, str]:
+        """url -> last time it was seen, for a site's indexed articles; given the WARC file
+        sizes (``warc.file_sizes``), not those whose record is not whole on disk (their URLs
+        go to ``lost``, when given)."""
+        rows = self.conn.execute(
+            "SELECT url, coalesce(last_seen, ''), warc_filename, warc_offset, warc_length "
+            "FROM articles WHERE site = ?",
+            (site,),
         )
+        known = {}
+        for url, seen, name, offset, length in rows:
+            if sizes is None or whole_on_disk(name, offset, length, sizes):
+                known[url] = seen
+            elif lost is not None:
+                lost.add(url)
+        return known
 
-    def known_media(self, site: str) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT url FROM media WHERE site = ?", (site,))}
+    def known_media(self, site: str, sizes: dict[str, int] | None = None) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT url, warc_filename, warc_offset, warc_length FROM media WHERE site = ?",
+            (site,),
+        )
+        return {
+            url
+            for url, name, offset, length in rows
+            if sizes is None or whole_on_disk(name, offset, length, sizes)
+        }
 
     def versions(self, url: str) -> list[dict[str, Any]]:
         """Every version of an article, oldest first, the current one last."""

@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import logging
 import time
+from pathlib import Path
 
 from scrapy import Request
 from scrapy.crawler import Crawler
@@ -25,10 +26,14 @@ logger = logging.getLogger(__name__)
 
 class ConditionalGetMiddleware:
     """Adds validators from the URL's last capture to requests the spider marks
-    ``archiver_conditional`` (pages already archived: listings, rechecked articles, media)."""
+    ``archiver_conditional`` (pages already archived: listings, rechecked articles, media).
+
+    The capture's record is read back first (one gzip member): a damaged one is forgotten
+    and the page fetched in full, since a ``304`` or a revisit would point at lost bytes."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.warc_directory = Path(crawler.settings.get("ARCHIVER_ARCHIVE") or ".") / "warc"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
@@ -37,7 +42,11 @@ class ConditionalGetMiddleware:
     def process_request(self, request: Request) -> None:
         if request.method != "GET" or b"If-None-Match" in request.headers:
             return
-        earlier = CaptureLog.for_crawler(self.crawler).get(request.url)
+        log = CaptureLog.for_crawler(self.crawler)
+        earlier = log.get(request.url)
+        if earlier is not None and not log.intact(earlier, self.warc_directory):
+            logger.warning("%s: its archived record is damaged; fetching it again", request.url)
+            earlier = None  # a full fetch: a 304 or a revisit would point at lost bytes
         request.meta[LOOKED_UP] = (request.url, earlier)
         if earlier is None:
             return

@@ -12,22 +12,22 @@ import hashlib
 import logging
 import mmap
 import os
+import re
 import zlib
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
-
 from archiver import settings
 from archiver.captures import FILENAME as CAPTURES
 from archiver.captures import CaptureLog, captured_locations
 from archiver.derived import rebuild_path, remove_database, swap_in
+from archiver.errors import ArchiveNotFoundError, ArchiverError
 from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
 from archiver.urls import canonical_url
-from archiver.warc import StoredRecord, iter_records, read_record, warc_files
+from archiver.warc import Skipped, StoredRecord, iter_records, warc_files
 from archiver.workers import PageWorkers, Processed, default_workers, process_article
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,9 @@ class ReplayReport:
     records: int = 0
     articles: dict[str, int] = field(default_factory=dict)
     media: int = 0
-    skipped: int = 0
+    skipped: int = 0  # article pages that held no article
+    #: Damaged ranges of the WARC files that were read past (``WarcReader.skipped``).
+    damaged: list[Skipped] = field(default_factory=list)
     runs: int = 0  # run reports carried over (``Index.restore_runs``)
 
 
@@ -62,6 +64,12 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
     killed at any moment leaves the old index, and readers see the old one or the new one.
     The old files are never read but for the run reports (``Index.restore_runs``), so a
     damaged or garbage index is rebuilt as well.
+
+    Damaged ranges of the files are read past (``WarcReader``) and listed in the report's
+    ``damaged``: every intact record is indexed, and ``captures.db`` is refilled from the
+    intact response records only, so a capture whose record was lost no longer counts as
+    archived and the next crawl fetches it again in full (walking the whole listing of each
+    site that lost records: they may be linked from any page of it).
 
     Article pages are decoded, extracted and segmented in page workers (``workers``, one per
     core by default), as in a crawl, and written in batches, in the order of the WARCs (so the
@@ -102,20 +110,57 @@ def _rebuild(
         queue = _Replay(index, pool, report)
         for path in warc_files(archive / "warc"):
             report.files += 1
-            responses: dict[str, StoredRecord] = {}
-            for record in iter_records(path):
-                report.records += 1
-                record_id = record.warc_headers.get_header("WARC-Record-ID")
-                if record.rec_type == "response":
-                    responses = {record_id: record}  # its metadata follows within 2 records
-                    captures.record_stored(record)
-                elif record.rec_type == "metadata":
-                    target = responses.pop(
-                        record.warc_headers.get_header("WARC-Concurrent-To") or "", None
-                    )
-                    if target is not None:
-                        queue.add(target, _fields(record.payload))
+            _replay_file(path, captures, queue, report)
         queue.drain()
+        for slug in {_site_of(skipped.filename) for skipped in report.damaged} - {""}:
+            index.forget_walked(slug)  # what was lost may be linked from any listing page
+
+
+#: ``<site slug>-<timestamp>-<serial>.warc.gz``, the names ``WarcFileWriter`` gives.
+_FILE_NAME = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
+
+
+def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: ReplayReport) -> None:
+    """Replay the intact records of one file; its damaged ranges go to ``report.damaged``.
+
+    A response whose metadata record was lost to damage (a skipped range follows it) has no
+    role: if it is an HTML page, it is handed to extraction as an article of the site the
+    file is named after, and indexed if extraction finds an article in it (as for any page).
+    """
+    reader = iter_records(path)  # reads past damage: the intact records only
+    pending: StoredRecord | None = None  # the last response, until its metadata comes
+    skips = 0  # len(reader.skipped) when it came
+    site = _site_of(path.name)
+
+    def orphan() -> None:
+        if pending is not None and len(reader.skipped) > skips and _is_html(pending):
+            queue.add(pending, {"role": "article", "site": site})
+
+    for record in reader:
+        report.records += 1
+        if record.rec_type == "response":
+            orphan()
+            pending, skips = record, len(reader.skipped)  # its metadata follows within 2 records
+            captures.record_stored(record)
+        elif record.rec_type == "metadata" and pending is not None:
+            concurrent = record.warc_headers.get_header("WARC-Concurrent-To")
+            if concurrent == pending.warc_headers.get_header("WARC-Record-ID"):
+                queue.add(pending, _fields(record.payload))
+                pending = None
+    orphan()
+    report.damaged += reader.skipped
+
+
+def _site_of(filename: str) -> str:
+    """The site slug a WARC file is named after, or ""."""
+    match = _FILE_NAME.fullmatch(filename)
+    return match.group(1) if match else ""
+
+
+def _is_html(record: StoredRecord) -> bool:
+    headers = record.http_headers
+    ctype = (headers.get_header("Content-Type") or "") if headers else ""
+    return "html" in ctype.lower()
 
 
 class _Replay:
@@ -223,53 +268,189 @@ def _walk_members(view: memoryview) -> str | None:
     return None
 
 
-def check_file(path: Path) -> list[str]:
-    """Problems of one WARC file: gzip truncation, unparsable records, digest mismatches."""
-    problems = []
-    truncated = gzip_members_problem(path)
-    if truncated:
-        problems.append(f"{path.name}: {truncated}")
-    try:
-        with open(path, "rb") as stream:
-            for record in ArchiveIterator(stream, check_digests=True):
-                record.content_stream().read()
-                if record.digest_checker.passed is False:
-                    uri = record.rec_headers.get_header("WARC-Target-URI")
-                    problems.append(f"{path.name}: digest mismatch in {record.rec_type} {uri}")
-    except Exception as exc:  # warcio raises many kinds on a broken file: report, go on
-        problems.append(f"{path.name}: unreadable: {exc}")
-    return problems
+@dataclass
+class FileCheck:
+    """What ``check_file`` found in one WARC file: its damaged ranges, where each response
+    (or revisit) record starts and its URL, and its article pages (response + metadata
+    ``role: article``, status under 400)."""
+
+    skipped: list[Skipped] = field(default_factory=list)
+    responses: dict[int, str] = field(default_factory=dict)  # offset -> canonical URL
+    articles: set[str] = field(default_factory=set)  # canonical URLs
+    #: URL -> role (its metadata record's) of the responses lost in damaged ranges.
+    lost: dict[str, str] = field(default_factory=dict)
+    #: The article records asked for (``check_file``'s ``want``), payload included.
+    records: list[tuple[StoredRecord, dict[str, str]]] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return [str(skipped) for skipped in self.skipped]
+
+    def damaged_at(self, offset: int) -> Skipped | None:
+        return next((s for s in self.skipped if s.offset <= offset < s.offset + s.length), None)
 
 
-def check_index(archive: Path) -> list[str]:
-    """Index rows whose WARC record is missing or names another URL."""
+def check_file(path: Path, want: set[str] | None = None) -> FileCheck:
+    """Read a WARC file past damage with every digest checked (``WarcReader``); the article
+    records whose URL is in ``want`` are kept whole."""
+    found = FileCheck()
+    reader = iter_records(path, check_digests=True)
+    pending: dict[str, StoredRecord] = {}
+    for record in reader:
+        if record.rec_type in ("response", "revisit"):
+            found.responses[record.location.offset] = canonical_url(record.url)
+            if record.rec_type == "response":
+                pending = {record.warc_headers.get_header("WARC-Record-ID"): record}
+        elif record.rec_type == "metadata":
+            target = pending.pop(record.warc_headers.get_header("WARC-Concurrent-To") or "", None)
+            about = _fields(record.payload)
+            if reader.skipped and target is None:  # the metadata of a lost response?
+                lost = reader.skipped[-1].lost.partition(" ")
+                if lost[0] == "response" and lost[2] == record.url:
+                    found.lost[canonical_url(lost[2])] = about.get("role", "")
+            headers = target.http_headers if target is not None else None
+            status = int(headers.get_statuscode() or 0) if headers else 0
+            if target is not None and about.get("role") == "article" and status < 400:
+                url = canonical_url(target.url)
+                found.articles.add(url)
+                if want is not None and url in want:
+                    found.records.append((target, about))
+    found.skipped = reader.skipped
+    return found
+
+
+#: Article records missing from the index that ``check`` extracts to confirm, at most.
+CHECK_EXTRACT_MAX = 50
+
+
+def check(archive: Path) -> tuple[int, list[str]]:
+    """(files checked, problems): every WARC file read through (damaged ranges, digests), and
+    every index and captures row checked against the records found.
+
+    Fails with ``ArchiverError`` when there is no archive or no WARC file at all (an empty
+    archive: nothing was ever fetched into it).
+
+    Missing index rows: an article record of the WARCs (a page the crawler fetched as
+    ``role: article``, status under 400, its metadata record intact) whose URL has no row in
+    ``articles`` is a problem when extraction finds an article in it today, which is the
+    rule ``reindex`` indexes by. So soft errors and pages that hold no article, which are
+    legitimately not indexed, are not problems; an emptied index is. Articles a crawl left
+    out only for ``--since`` are reported too (``reindex`` indexes every article), as are
+    those a killed crawl had fetched but not yet indexed (its next run indexes them). Only
+    the records missing from the index are extracted, at most ``CHECK_EXTRACT_MAX``.
+    """
+    archive = Path(archive)
+    if not archive.is_dir():
+        raise ArchiveNotFoundError(f"no archive at {archive} (give --archive DIR)")
+    files = warc_files(archive / "warc")
+    if not files:
+        raise ArchiverError(f"no WARC files under {archive / 'warc'}: nothing to check")
+    found = {path.name: check_file(path) for path in files}
+    problems = [p for name in found for p in found[name].problems()]
+    problems += check_index(archive, found)
+    problems += _refetched(found)
+    return len(files), problems
+
+
+def _refetched(found: dict[str, FileCheck]) -> list[str]:
+    """The URLs whose capture was lost, and how they come back: once the index and captures
+    no longer count them (``reindex``; a crawl forgets cut-off records by itself), the next
+    crawl fetches pages again, and images and attachments with their article (``--full``)."""
+    lines = []
+    for file in found.values():
+        for skipped in file.skipped:
+            kind, _, url = skipped.lost.partition(" ")
+            if kind != "response" or not url:
+                continue
+            if file.lost.get(canonical_url(url)) in ("image", "attachment"):
+                how = "fetched again with its article by `archiver crawl --full`"
+            else:
+                how = "fetched again by the next crawl"
+            lines.append(f"lost capture, {how}: {url}")
+    return lines
+
+
+def check_index(archive: Path, found: dict[str, FileCheck] | None = None) -> list[str]:
+    """Index and captures rows whose WARC record is missing, damaged or of another URL, and
+    article records of the WARCs the index lacks (see ``check``). ``found``: the files read
+    already (by name), else they are read here."""
+    archive = Path(archive)
+    if found is None:
+        found = {path.name: check_file(path) for path in warc_files(archive / "warc")}
     problems: list[str] = []
-    index_path = Path(archive) / "index.db"
+    index_path = archive / "index.db"
     if not index_path.exists():
-        return problems
+        return ["index: no index.db: run `archiver reindex`"]
     with Index(index_path) as index:
         rows = index.conn.execute(
             "SELECT url, warc_filename, warc_offset FROM articles UNION ALL "
             "SELECT url, warc_filename, warc_offset FROM media"
         ).fetchall()
-    rows += captured_locations(Path(archive))
+        indexed = {url for (url,) in index.conn.execute("SELECT url FROM articles")}
     for url, filename, offset in rows:
-        path = Path(archive) / "warc" / (filename or "")
-        if not filename or not path.is_file():
-            problems.append(f"index: {url} points at missing WARC file {filename}")
-            continue
-        try:
-            record = read_record(path, offset)
-        except Exception as exc:  # any parse failure means the pointer is wrong
-            problems.append(f"index: {url} points at no record ({filename}@{offset}: {exc})")
-            continue
-        if canonical_url(record.rec_headers.get_header("WARC-Target-URI") or "") != url:
-            problems.append(f"index: {url} points at a record of another URL")
+        problems += _row_problem("index", url, filename, offset, found)
+    for url, filename, offset in captured_locations(archive):
+        problems += _row_problem("captures", url, filename, offset, found)
+    problems += _unindexed(archive, found, indexed)
     return problems
 
 
-def check(archive: Path) -> tuple[int, list[str]]:
-    """(files checked, problems) for every WARC file and every index row."""
-    files = warc_files(Path(archive) / "warc")
-    problems = [p for path in files for p in check_file(path)]
-    return len(files), problems + check_index(archive)
+def _row_problem(
+    db: str, url: str, filename: str, offset: int, found: dict[str, FileCheck]
+) -> list[str]:
+    where = f"{filename}@{offset}"
+    file = found.get(filename or "")
+    if file is None:
+        return [f"{db}: {url} points at missing WARC file {filename}"]
+    at = file.responses.get(offset)
+    if at is None:
+        damaged = file.damaged_at(offset)
+        if damaged is not None:
+            return [f"{db}: {url} points at a damaged record ({where})"]
+        return [f"{db}: {url} points at no record ({where})"]
+    if at != url:
+        return [f"{db}: {url} points at a record of another URL ({where})"]
+    return []
+
+
+def _unindexed(archive: Path, found: dict[str, FileCheck], indexed: set[str]) -> list[str]:
+    """Article records whose URL is not in the index and in which extraction finds an
+    article: reading them again, with their payloads, only for those files."""
+    missing: dict[str, set[str]] = {}
+    for name, file in found.items():
+        if file.articles - indexed:
+            missing[name] = file.articles - indexed
+    problems: list[str] = []
+    tried = 0
+    for name, urls in missing.items():
+        for record, about in check_file(archive / "warc" / name, set(urls)).records:
+            url = canonical_url(record.url)
+            if url not in urls:
+                continue
+            if tried >= CHECK_EXTRACT_MAX:
+                rest = sum(len(u) for u in missing.values()) - tried
+                problems.append(
+                    f"index: {rest} more article records not in the index were not extracted: "
+                    "run `archiver reindex`"
+                )
+                return problems
+            tried += 1
+            urls.discard(url)
+            headers = record.http_headers
+            ctype = (headers.get_header("Content-Type") or "") if headers else ""
+            processed = process_article(
+                record.payload,
+                ctype,
+                record.url,
+                about.get("site", ""),
+                "",
+                record.location,
+                settings.ARCHIVER_MAX_PAGE_BYTES,
+                segment=False,
+            )
+            if processed.item is not None:
+                where = f"{record.location.filename}@{record.location.offset}"
+                problems.append(
+                    f"index: no row for the article {url} ({where}): "
+                    "`archiver reindex` (or the next crawl) adds it"
+                )
+    return problems

@@ -37,7 +37,7 @@ from archiver.items import ArticleItem, MediaItem
 from archiver.pages import NotAPage, page_text
 from archiver.site import Site, slug_for_url
 from archiver.urls import canonical_url
-from archiver.warc import read_payload
+from archiver.warc import file_sizes, read_payload
 from archiver.workers import PageWorkers, crawl_workers, process_article, workers_segment
 from spiders.discovery import article_links, pagination_links
 
@@ -161,16 +161,23 @@ class NewsSpider(scrapy.Spider):
                 yield self._listing_request(state, listing, listing, dont_filter=True)
 
     def _load_archive_state(self) -> None:
-        """What this archive already holds for each site: indexed articles and media, and
-        whether an earlier run walked the whole listing (only then may a run stop early)."""
+        """What this archive already holds for each site: indexed articles and media (not
+        those whose WARC record was cut off by truncation: they are fetched again), and
+        whether an earlier run walked the whole listing (only then may a run stop early; not
+        when articles were lost, which may be linked from any listing page)."""
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
         if not path.exists():
             return
+        sizes = file_sizes(path.parent / "warc")  # a row whose record is cut off is not known
         with Index(path) as index:
             for state in self.sites.values():
-                state.known = index.known_articles(state.slug)
-                state.known_media = index.known_media(state.slug)
-                state.walked_before = index.walked(state.slug) is not None
+                lost: set[str] = set()
+                state.known = index.known_articles(state.slug, sizes, lost)
+                state.known_media = index.known_media(state.slug, sizes)
+                # a lost article may be on any listing page: walk them all to find it again
+                state.walked_before = index.walked(state.slug) is not None and not lost
+                if lost:
+                    logger.warning("%s: %d archived articles were lost", state.slug, len(lost))
 
     def closed(self, reason: str) -> None:
         """A run that went through a site's whole listing (not killed, not cut short by

@@ -78,7 +78,7 @@ def test_every_record_is_its_own_gzip_member_and_digests_verify(tmp_path: Path) 
         for record in ArchiveIterator(stream, check_digests=True):
             record.content_stream().read()
             assert record.digest_checker.passed is not False
-    assert check_file(path) == []
+    assert check_file(path).problems() == []
 
 
 def test_images_are_stored_uncompressed_inside_gzip(tmp_path: Path) -> None:
@@ -115,7 +115,7 @@ def test_truncated_final_member_is_detected(tmp_path: Path) -> None:
     assert gzip_members_problem(path) is None
     path.write_bytes(path.read_bytes()[:-40])
     assert "truncated" in (gzip_members_problem(path) or "")
-    assert check_file(path)
+    assert check_file(path).problems()
 
 
 def test_text_gzip_level_trades_size_for_cpu_and_reads_back_the_same(tmp_path: Path) -> None:
@@ -135,3 +135,81 @@ def test_text_gzip_level_trades_size_for_cpu_and_reads_back_the_same(tmp_path: P
             assert gzip.decompress(f.read(location.length)).startswith(b"WARC/1.1\r\n")
     assert sizes[9] < sizes[1]  # the level reached the response record
     assert sizes[3] < sizes[1]
+
+
+def _three_fetches(tmp_path: Path) -> Path:
+    writer = WarcFileWriter(tmp_path, "site")
+    for n in range(3):
+        writer.write_fetch(
+            _fetch(f"http://127.0.0.1/{n}.html", b"<html>" + b"z" * 3000 + b"</html>")
+        )
+    writer.close()
+    (path,) = tmp_path.glob("site-*.warc.gz")
+    return path
+
+
+def test_reader_resumes_at_the_next_member_and_names_what_was_lost(tmp_path: Path) -> None:
+    path = _three_fetches(tmp_path)
+    intact = list(iter_records(path))
+    first = next(r for r in intact if r.url.endswith("/0.html") and r.rec_type == "response")
+    data = bytearray(path.read_bytes())
+    data[first.location.offset + first.location.length - 6] ^= 0xFF  # its gzip CRC
+    garbage = b"\x1f\x8b\x08 not a member " * 10  # looks like a gzip start, is not one
+    cut = first.location.offset + first.location.length
+    path.write_bytes(bytes(data[:cut]) + garbage + bytes(data[cut:]))
+    reader = iter_records(path)
+    got = list(reader)
+    assert [r.url for r in got if r.rec_type == "response"] == [
+        "http://127.0.0.1/1.html",
+        "http://127.0.0.1/2.html",
+    ]
+    assert len(got) == len(intact) - 1  # only the damaged response
+    (skipped,) = reader.skipped  # the bad member and the garbage: one range
+    assert (skipped.offset, skipped.length) == (
+        first.location.offset,
+        first.location.length + len(garbage),
+    )
+    assert skipped.lost == "response http://127.0.0.1/0.html"
+    assert "incorrect" in skipped.reason
+    assert str(skipped).startswith(f"{path.name}@{first.location.offset}: ")
+    later = next(r for r in got if r.url.endswith("/2.html") and r.rec_type == "response")
+    assert read_record(path, later.location.offset).rec_type == "response"  # offsets hold
+
+
+def test_reader_reads_uncompressed_and_single_member_files(tmp_path: Path) -> None:
+    path = _three_fetches(tmp_path)
+    plain = b"".join(
+        zlib.decompress(
+            path.read_bytes()[r.location.offset : r.location.offset + r.location.length], 31
+        )
+        for r in iter_records(path)
+    )
+    (tmp_path / "plain.warc").write_bytes(plain)
+    assert len(list(iter_records(tmp_path / "plain.warc"))) == 7  # warcinfo + 3 x 2
+    whole = tmp_path / "whole.warc.gz"
+    whole.write_bytes(gzip.compress(plain))  # another tool's file: one member
+    assert [r.location.offset for r in iter_records(whole)] == [0] * 7
+    # a flipped byte in an uncompressed payload: its digest says so; reading goes on
+    at = plain.index(b"zzzz", plain.index(b"/1.html"))
+    damaged = plain[:at] + b"y" + plain[at + 1 :]
+    (tmp_path / "plain.warc").write_bytes(damaged)
+    reader = iter_records(tmp_path / "plain.warc")
+    urls = [r.url for r in reader if r.rec_type == "response"]
+    assert urls == ["http://127.0.0.1/0.html", "http://127.0.0.1/2.html"]
+    (skipped,) = reader.skipped
+    assert (
+        skipped.reason == "digest mismatch" and skipped.lost == "response http://127.0.0.1/1.html"
+    )
+
+
+def test_a_file_of_no_warc_data_is_one_skipped_range(tmp_path: Path) -> None:
+    for name, data in (
+        ("text.warc.gz", b"hello\n" * 1000),
+        ("gzip.warc.gz", gzip.compress(b"<html>a gzip file, not a WARC</html>" * 50)),
+        ("empty.warc.gz", b""),
+    ):
+        path = tmp_path / name
+        path.write_bytes(data)
+        reader = iter_records(path)
+        assert list(reader) == []
+        assert [(s.offset, s.length) for s in reader.skipped] == ([(0, len(data))] if data else [])
