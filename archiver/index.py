@@ -377,6 +377,35 @@ class Index:
     def known_media(self, site: str) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT url FROM media WHERE site = ?", (site,))}
 
+    def settled(self, site: str) -> str | None:
+        """When the last run that crawled ``site`` to its end finished (not stopped by a
+        signal or a fault such as a full disk; a killed run leaves no row): articles seen
+        since came from a run that ended early. None: no run ever ended normally."""
+        rows = self.conn.execute("SELECT finished, sites, report FROM crawls ORDER BY id DESC")
+        for finished, sites, report in rows:
+            if site in json.loads(sites or "{}") and not json.loads(report or "{}").get("stopped"):
+                return str(finished)
+        return None
+
+    def incomplete_articles(self, site: str, known_media: set[str]) -> set[str]:
+        """Articles seen since the site's last normal run (``settled``) with a photo or an
+        attachment not archived: a run stopped early (disk full, a signal, ``kill -9``) between
+        fetching an article and its media. The next run fetches them again (a conditional GET)
+        so that it fetches the media they miss."""
+        since = self.settled(site) or ""
+        rows = self.conn.execute(
+            "SELECT url, images, attachments FROM articles WHERE site = ? AND last_seen > ?",
+            (site, since),
+        )
+        return {
+            url
+            for url, images, attachments in rows
+            if any(
+                media not in known_media
+                for media in json.loads(images or "[]") + json.loads(attachments or "[]")
+            )
+        }
+
     def versions(self, url: str) -> list[dict[str, Any]]:
         """Every version of an article, oldest first, the current one last."""
         cols = "title, published, content_hash, first_seen, last_seen, warc_filename, warc_offset"
