@@ -164,6 +164,11 @@ def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> 
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
     settings.setdict(overrides, priority="cmdline")
+    if "ARCHIVER_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
+        from archiver.settings import user_agent
+
+        agent = user_agent(overrides["ARCHIVER_CONTACT_URL"])
+        settings.set("USER_AGENT", agent, priority="cmdline")
     return settings
 
 

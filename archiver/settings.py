@@ -29,8 +29,15 @@ ARCHIVER_RECHECK_DAYS = 0.0
 #: but skipped with a reason.
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 
+
+def user_agent(contact_url: str) -> str:
+    """The User-Agent naming the project and where to read about it (``-s
+    ARCHIVER_CONTACT_URL=...`` changes it too, ``archiver.crawl.crawl_settings``)."""
+    return f"thai-news-archiver/{__version__} (+{contact_url})"
+
+
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
-USER_AGENT = f"thai-news-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"
+USER_AGENT = user_agent(ARCHIVER_CONTACT_URL)
 ROBOTSTXT_OBEY = True
 #: Per site: a run of N sites may have N times this many requests in flight
 #: (``archiver.crawl.run_concurrency``); per host, CONCURRENT_REQUESTS_PER_DOMAIN rules.
