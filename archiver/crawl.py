@@ -99,6 +99,8 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
 
     ours = {rule[0] for rule in setting_rules}
     for name in overrides or {}:
+        if name == "ARCHIVER_ARCHIVE":  # the lock and the run's report go with --archive
+            raise CrawlConfigError("give the archive with --archive DIR, not -s ARCHIVER_ARCHIVE")
         if name.startswith("ARCHIVER_") and name not in ours:
             close = difflib.get_close_matches(name, sorted(ours), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""

@@ -114,6 +114,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory):
             "unknown setting ARCHIVER_WARC_GZIP_LEVL; did you mean ARCHIVER_WARC_GZIP_LEVEL?",
         ),
         ("download_delay=0", "setting names are upper case: DOWNLOAD_DELAY"),
+        ("ARCHIVER_ARCHIVE=/tmp/elsewhere", "give the archive with --archive DIR"),
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_2_before_anything_is_fetched(
