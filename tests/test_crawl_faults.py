@@ -256,6 +256,50 @@ def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_the_next_run_
     assert run_cli("check", archive=tmp_path).returncode == 0
 
 
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 1.2 MB tmpfs (a real ENOSPC; SQLite's "database or disk is full"), where the machine
+    lets us mount one (root, and not in a container without the right); grown with
+    ``mount -o remount,size=...`` to free space."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(disk)],
+        capture_output=True,
+        text=True,
+    )
+    if mount.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mount.stderr.strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_a_full_file_system_stops_the_crawl_and_the_next_run_carries_on_once_grown(
+    small_disk: Path,
+) -> None:
+    archive = small_disk / "archive"
+    site = FaultSite(articles=12, faults=False, image_bytes=150_000)  # 1.8 MB of photos
+    with SiteServer(site.routes()) as server:
+        url = server.base_url + "/news/"
+        full = run_cli("crawl", "--url", url, "-q", *LOOPBACK, archive=archive)
+        check = run_cli("check", archive=archive)
+        subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+        freed = run_cli("crawl", "--url", url, "-q", *LOOPBACK, archive=archive)
+    assert "Traceback" not in full.stdout + full.stderr
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert re.match(r"crawl \d+ disk full in ", full.stdout), full.stdout
+    assert "No space left on device" in full.stdout
+    assert check.returncode == 0, check.stdout + check.stderr  # only whole records
+    assert freed.returncode == 0, freed.stdout + freed.stderr
+    expected = {f"{server.base_url}/news/{n}.html" for n in range(site.count)}
+    assert set(_articles(archive)) == expected
+    assert _media_count(archive) == site.count
+    _assert_index_agrees_with_warcs(archive)
+    assert run_cli("check", archive=archive).returncode == 0
+
+
 def test_an_index_the_full_disk_cannot_grow_is_a_report_not_a_traceback(tmp_path: Path) -> None:
     """So little room that SQLite fails first (here: as the crawl starts)."""
     site = FaultSite(articles=6, faults=False)
