@@ -381,11 +381,12 @@ class Index:
         """When the last run that crawled ``site`` to its end finished (not stopped by a
         signal or a fault such as a full disk; a killed run leaves no row): articles seen
         since came from a run that ended early. None: no run ever ended normally."""
-        rows = self.conn.execute("SELECT finished, sites, report FROM crawls ORDER BY id DESC")
-        for finished, sites, report in rows:
-            if site in json.loads(sites or "{}") and not json.loads(report or "{}").get("stopped"):
-                return str(finished)
-        return None
+        row = self.conn.execute(
+            "SELECT finished FROM crawls WHERE json_type(sites, ?) IS NOT NULL "
+            "AND json_extract(report, '$.stopped') IS NULL ORDER BY id DESC LIMIT 1",
+            (f'$."{site}"',),  # slugs hold no quotes (archiver.site)
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def incomplete_articles(self, site: str, known_media: set[str]) -> set[str]:
         """Articles seen since the site's last normal run (``settled``) with a photo or an

@@ -234,6 +234,9 @@ def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_the_next_run_
         records_after_full = _responses(tmp_path)  # every file reads to its end
         check = run_cli("check", archive=tmp_path)
         freed = _crawl_with_file_limit(tmp_path, url, None)
+        before_again = dict(site.hits)
+        again = run_cli("crawl", "--url", url, *LOOPBACK, archive=tmp_path)
+        again_hits = {p for p, n in site.hits.items() if n > before_again.get(p, 0)}
     assert "Traceback" not in full.stdout + full.stderr
     assert full.returncode == 1, full.stdout + full.stderr
     assert re.match(r"crawl 2 disk full in ", full.stdout), full.stdout
@@ -254,6 +257,9 @@ def test_a_full_disk_stops_the_crawl_at_the_first_failed_write_and_the_next_run_
     assert all(responses.count(u) == 1 for u in expected)  # no article stored twice
     _assert_index_agrees_with_warcs(tmp_path)
     assert run_cli("check", archive=tmp_path).returncode == 0
+    # once a run has ended normally, the next one fetches no article and no photo again
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again_hits and all(p.startswith("/news/?") or p == "/news/" for p in again_hits)
 
 
 @pytest.fixture
