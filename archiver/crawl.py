@@ -184,10 +184,15 @@ class _Process(CrawlerProcess):
     Scrapy stops gracefully (the pages in hand are finished) and the report says "stopped"."""
 
     stop_signal: int | None = None
+    forced = False  # a second signal: Scrapy stops at once, the pages in hand are dropped
 
     def _signal_shutdown(self, signum: int, frame: Any) -> None:
         self.stop_signal = self.stop_signal or signum
         super()._signal_shutdown(signum, frame)
+
+    def _signal_kill(self, signum: int, frame: Any) -> None:
+        self.forced = True
+        super()._signal_kill(signum, frame)
 
 
 def run(
@@ -243,6 +248,8 @@ def _run_locked(
     if failures and crawler.stats is not None:
         sitestats.stop(crawler, "start_failed", failures[0].value)
     report = _report(targets, crawler, started, time.monotonic() - clock, process.stop_signal)
+    if report["stopped"] and process.forced and process.stop_signal is not None:
+        report["stopped"]["forced"] = True
     _save(archive, targets, report)
     return report
 
@@ -342,7 +349,7 @@ def _report(
             errors[kind] = errors.get(kind, 0) + count
     failed = [slug for slug, site in per_site.items() if site["failed"]]
     fault = run_stats.get(sitestats.STOPPED)
-    stopped: dict[str, str] | None = None
+    stopped: dict[str, Any] | None = None
     if fault is not None:  # a write failed (disk full) or the crawl could not start
         stopped = {"reason": fault, "message": run_stats.get(sitestats.STOPPED_DETAIL, "")}
         status, code = ("disk full" if fault == "disk_full" else "failed"), 1

@@ -134,9 +134,14 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
 MAX_LISTING_ERRORS = 5
 
 
-def _stopped_line(stopped: dict[str, str]) -> str:
+def _stopped_line(stopped: dict[str, Any]) -> str:
     """Why a run ended early, and what becomes of it, in one line."""
     reason, message = stopped.get("reason", ""), stopped.get("message", "")
+    if reason in ("SIGINT", "SIGTERM") and stopped.get("forced"):
+        return (
+            f"stopped by {reason}, sent twice: cut short at once; the WARC files keep only "
+            "whole records, and the next run indexes and fetches what this one left"
+        )
     if reason in ("SIGINT", "SIGTERM"):
         return (
             f"stopped by {reason}: the pages in hand were finished and indexed; "
