@@ -95,6 +95,7 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
     ``-s`` name (Scrapy would ignore it): before the crawl fetches anything."""
     from scrapy.settings import default_settings
 
+    from archiver import settings as project
     from archiver.settings import setting_rules
 
     ours = {rule[0] for rule in setting_rules}
@@ -111,11 +112,16 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
             raise CrawlConfigError(f"setting names are upper case: {name.upper()}, not {name}")
     for name, kind, low, high in setting_rules:
         value = settings.get(name)
-        if value is None or (value == "" and kind is int and name == "ARCHIVER_WORKERS"):
-            continue
+        if value is None or (value == "" and getattr(project, name, "") is None):
+            continue  # unset, or empty where unset is the default (ARCHIVER_WORKERS)
         problem = _rule_problem(value, kind, low, high)
         if problem:
             raise CrawlConfigError(f"bad setting {name}={value!r}: must be {problem}")
+
+
+#: What Scrapy's ``getbool`` reads as a boolean, as text (it reads any integer too: "2" is
+#: refused here, as a likely mistake).
+_BOOL_TEXTS = frozenset({"0", "1", "True", "true", "False", "false"})
 
 
 def _rule_problem(
@@ -125,14 +131,7 @@ def _rule_problem(
     if isinstance(kind, tuple):
         return None if str(value) in kind else f"one of {', '.join(kind)}"
     if kind is bool:
-        ok = value in (True, False, 0, 1) or str(value) in (
-            "0",
-            "1",
-            "True",
-            "true",
-            "False",
-            "false",
-        )
+        ok = value in (True, False, 0, 1) or str(value) in _BOOL_TEXTS
         return None if ok else "True or False (or 1 / 0)"
     if kind is str:
         if not isinstance(value, str):
@@ -181,7 +180,9 @@ STOP_EXIT_CODES: dict[int, int] = {signal.SIGINT.value: 130, signal.SIGTERM.valu
 
 class _Process(CrawlerProcess):
     """Scrapy's crawler process, noting the signal (SIGINT, SIGTERM) that stopped the crawl:
-    Scrapy stops gracefully (the pages in hand are finished) and the report says "stopped"."""
+    Scrapy stops gracefully (the pages in hand are finished) and the report says "stopped".
+    (Scrapy's own signal handlers, private: tests/test_recrawl.py's stop test notices if a
+    Scrapy upgrade renames them.)"""
 
     stop_signal: int | None = None
     forced = False  # a second signal: Scrapy stops at once, the pages in hand are dropped
