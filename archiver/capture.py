@@ -27,17 +27,16 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from scrapy.utils.defer import deferred_from_coro
 
 from archiver import sitestats
 from archiver.captures import LOOKED_UP, Capture, CaptureLog, capture_of
+from archiver.errors import is_disk_full
 from archiver.warc import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     Fetch,
     Revisit,
     WarcFileWriter,
-    WarcWriteError,
     payload_digest,
     warc_files,
 )
@@ -99,6 +98,7 @@ class WarcCapture:
         self.crawler = crawler
         self.writers: dict[str, WarcFileWriter] = {}  # by site slug
         self.open = False
+        self.failed = False  # a capture failed: the crawl is stopping
         self.captures = CaptureLog.for_crawler(crawler)
 
     @classmethod
@@ -158,9 +158,29 @@ class WarcCapture:
         self.captures.close()
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Capture one fetch. Scrapy's signal dispatch logs and swallows what a handler raises,
+        so nothing may escape here: any failure stops the whole crawl (``sitestats.stop``) with
+        a reason its report gives, and from then on nothing more is archived or indexed (a
+        crawl never reports success without its records)."""
         if not self.open:
             return
+        if self.failed:  # a capture failed: the crawl is stopping; nothing more is archived
+            request.meta["warc"] = None
+            return
         slug = _slug_for(spider, request)
+        try:
+            self._capture(slug, response, request)
+        except Exception as exc:  # a full disk, a bug: stop before indexing what is not archived
+            request.meta["warc"] = None
+            self._fail(slug, "warc_write_failed", exc)
+
+    def _fail(self, slug: str, reason: str, exc: BaseException) -> None:
+        self.failed = True
+        kind = "disk_full" if is_disk_full(exc) else reason
+        sitestats.inc(self.crawler.stats, slug, f"archiver/errors/{kind}")
+        sitestats.stop(self.crawler, reason, exc)
+
+    def _capture(self, slug: str, response: Response, request: Request) -> None:
         sitestats.inc(self.crawler.stats, slug, "archiver/responses")
         about = {
             "site": slug,
@@ -174,24 +194,20 @@ class WarcCapture:
         else:
             earlier = self.captures.get(response.url)
         revisit = _revisit_of(fetch, earlier)
-        try:
-            written = self._writer(slug).write_fetch(fetch, about, revisit)
-        except WarcWriteError as exc:  # disk full: stop before indexing what is not archived
-            logger.error("%s; stopping the crawl", exc)
-            sitestats.inc(self.crawler.stats, slug, "archiver/errors/warc_write_failed")
-            assert self.crawler.engine is not None
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="warc_write_failed"))
-            request.meta["warc"] = None
-            return
+        # the file is cut back to its last whole record when this fails (WarcWriteError)
+        written = self._writer(slug).write_fetch(fetch, about, revisit)
         request.meta.pop("archiver_sha1", None)  # (a redirect's request carries the old meta)
+        sitestats.inc(self.crawler.stats, slug, "archiver/bytes_fetched", len(response.body))
         if revisit is not None and earlier is not None:
             request.meta["warc"] = earlier.location  # the index points at the bytes
             request.meta["archiver_revisit"] = revisit.profile
-        else:
-            request.meta["warc"] = written.location
-            if not response.headers.get("Content-Encoding"):  # the body as the spider sees it
-                request.meta["archiver_sha1"] = sha1_hex(written.digest)
-            if 200 <= response.status < 300:
+            sitestats.inc(self.crawler.stats, slug, "archiver/revisits")
+            return
+        request.meta["warc"] = written.location  # on disk: its index row may be written
+        if not response.headers.get("Content-Encoding"):  # the body as the spider sees it
+            request.meta["archiver_sha1"] = sha1_hex(written.digest)
+        if 200 <= response.status < 300:
+            try:
                 self.captures.record(
                     capture_of(
                         response.url,
@@ -202,9 +218,8 @@ class WarcCapture:
                         written.location,
                     )
                 )
-        sitestats.inc(self.crawler.stats, slug, "archiver/bytes_fetched", len(response.body))
-        if revisit is not None:
-            sitestats.inc(self.crawler.stats, slug, "archiver/revisits")
+            except Exception as exc:  # captures.db unwritable: the next run notes it (recover)
+                self._fail(slug, "captures_write_failed", exc)
 
 
 def _slugs(spider: Spider) -> list[str]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.derived import database_error
-from archiver.errors import WarcDamagedError
+from archiver.errors import DamagedDatabaseError, WarcDamagedError
 from archiver.urls import canonical_url
 from archiver.warc import (
     RecordLocation,
@@ -123,7 +123,10 @@ class CaptureLog:
                 log._move_from_index(archive / "index.db")
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise database_error(path, exc) from exc
+            error = database_error(path, exc)
+            if isinstance(error, DamagedDatabaseError):
+                raise error from exc
+            raise  # a full disk, an I/O error: the caller's to report
         return log
 
     def _move_from_index(self, index_path: Path) -> None:

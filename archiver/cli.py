@@ -6,7 +6,6 @@ line on stderr with a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import sqlite3
@@ -60,24 +59,24 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A ``--since``/``--until`` date: YYYY-MM-DD, Buddhist-era years (2564-11-09) converted."""
+    """A ``--since``/``--until`` date: YYYY-MM-DD or a year, Buddhist era too (``archiver.thai``
+    holds the rules: 2564-11-09, 2564 and 64 are B.E.); a bad or out-of-range one is a usage
+    error (one line, exit 2)."""
     if value is None:
         return None
-    from archiver.thai import parse_date
+    from archiver.thai import parse_date_bound
 
-    parsed = parse_date(value)
-    if parsed is None and value.strip().isdigit():
-        year = int(value) - 543 if int(value) > 2400 else int(value)
-        end = param.name == "until"
-        parsed = dt.date(year, 12, 31) if end else dt.date(year, 1, 1)
-    if parsed is None:
-        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD or a year)")
-    return parsed.isoformat()
+    try:
+        return parse_date_bound(value, end=param.name == "until").isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
+#: How --since/--until read a date (``archiver.thai.parse_date_bound``).
+DATE_HELP = "YYYY-MM-DD or a year; Buddhist era too: 2564-11-09, 2564, or 64 (B.E. 2564 = 2021)"
 date_options = [
-    click.option("--since", callback=_date, help="Published on or after (YYYY-MM-DD, or BE)."),
-    click.option("--until", callback=_date, help="Published on or before."),
+    click.option("--since", callback=_date, help=f"Published on or after this date: {DATE_HELP}."),
+    click.option("--until", callback=_date, help=f"Published on or before this date: {DATE_HELP}."),
     click.option("--site", help="Only this site (slug)."),
 ]
 
@@ -153,7 +152,9 @@ def sites(archive: Path, as_json: bool) -> None:
 @click.option("--url", "urls", multiple=True, help="Any agency news listing URL (repeatable).")
 @click.option("--all", "everything", is_flag=True, help="Every registered agency.")
 @click.option("--max-articles", type=click.IntRange(min=1), help="At most N articles a site.")
-@click.option("--since", callback=_date, help="Index only articles published since this date.")
+@click.option(
+    "--since", callback=_date, help=f"Index only articles published since this date: {DATE_HELP}."
+)
 @click.option("--full", is_flag=True, help="Fetch articles again even if already archived.")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
@@ -172,6 +173,15 @@ def crawl(
     verbose: bool,
 ) -> None:
     """Crawl agencies (by slug, --all, or any listing --url) into the archive.
+
+    Every -s setting is checked before anything is fetched. --since takes a date or a year,
+    Buddhist era too: 2564-11-09, 2021, 2564, or 64 (B.E. 2564, that is 2021).
+
+    \b
+    Exit codes: 0 the run did its work; 1 a site could not be crawled (nothing fetched,
+    or its listing answered 4xx/5xx) or a write failed (the report says "disk full");
+    2 bad arguments or settings; 75 another run holds the archive;
+    130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (systemctl stop).
 
     Example: archiver crawl --url https://www.example.go.th/news/ --max-articles 50
     """
@@ -193,10 +203,11 @@ def crawl(
     )
     if show_progress:
         click.echo("", err=True)  # end the progress line
-    if not quiet or report["status"] != "ok" or report["errors"]:
+    problems = report["errors"] or any(s["listing_errors"] for s in report["sites"].values())
+    if not quiet or report["status"] != "ok" or problems:
         click.echo(format_report(report, archive))
-    if report["status"] != "ok":
-        sys.exit(1)
+    if report["exit_code"]:
+        sys.exit(report["exit_code"])
 
 
 @cli.command()

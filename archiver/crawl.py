@@ -17,7 +17,11 @@ what it was; the scheduler takes requests from the host with the fewest download
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import logging
+import math
+import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +32,15 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from archiver import sitestats
 from archiver.captures import CaptureLog
-from archiver.errors import CrawlConfigError
+from archiver.errors import (
+    CrawlConfigError,
+    is_disk_full,
+    one_line,
+)
 from archiver.index import Index
 from archiver.lock import ArchiveLock
 from archiver.site import Site, host_of, slug_for_url
@@ -85,6 +94,72 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def check_settings(settings: Settings, overrides: dict[str, str] | None = None) -> None:
+    """Refuse (``CrawlConfigError``, exit 2) any setting outside its rule in
+    ``archiver.settings.setting_rules``, an ``ARCHIVER_*`` name that is not ours, and a lower-case
+    ``-s`` name (Scrapy would ignore it): before the crawl fetches anything."""
+    from scrapy.settings import default_settings
+
+    from archiver import settings as project
+    from archiver.settings import setting_rules
+
+    ours = {rule[0] for rule in setting_rules}
+    for name in overrides or {}:
+        if name == "ARCHIVER_ARCHIVE":  # the lock and the run's report go with --archive
+            raise CrawlConfigError("give the archive with --archive DIR, not -s ARCHIVER_ARCHIVE")
+        if name.startswith("ARCHIVER_") and name not in ours:
+            close = difflib.get_close_matches(name, sorted(ours), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise CrawlConfigError(f"unknown setting {name}{hint}")
+        if name != name.upper() and (
+            name.upper() in ours or hasattr(default_settings, name.upper())
+        ):
+            raise CrawlConfigError(f"setting names are upper case: {name.upper()}, not {name}")
+    for name, kind, low, high in setting_rules:
+        value = settings.get(name)
+        if value is None or (value == "" and getattr(project, name, "") is None):
+            continue  # unset, or empty where unset is the default (ARCHIVER_WORKERS)
+        problem = _rule_problem(value, kind, low, high)
+        if problem:
+            raise CrawlConfigError(f"bad setting {name}={value!r}: must be {problem}")
+
+
+#: What Scrapy's ``getbool`` reads as a boolean, as text (it reads any integer too: "2" is
+#: refused here, as a likely mistake).
+_BOOL_TEXTS = frozenset({"0", "1", "True", "true", "False", "false"})
+
+
+def _rule_problem(
+    value: Any, kind: type | tuple[str, ...], low: float | None, high: float | None
+) -> str | None:
+    """What is wrong with ``value`` under a rule (``archiver.settings.setting_rules``), or None."""
+    if isinstance(kind, tuple):
+        return None if str(value) in kind else f"one of {', '.join(kind)}"
+    if kind is bool:
+        ok = value in (True, False, 0, 1) or str(value) in _BOOL_TEXTS
+        return None if ok else "True or False (or 1 / 0)"
+    if kind is str:
+        if not isinstance(value, str):
+            return "a string"
+        return "a text that is not empty" if low and not value.strip() else None
+    noun = "a whole number" if kind is int else "a number"
+    if low is not None and high is not None:
+        allowed = f"{noun} from {low:g} to {high:g}"
+    elif low is not None:
+        allowed = f"{noun}, {low:g} or more"
+    else:
+        allowed = noun
+    try:
+        number = int(value) if kind is int else float(value)
+    except (TypeError, ValueError):
+        return allowed
+    if isinstance(value, bool) or not math.isfinite(number):
+        return allowed
+    if (low is not None and number < low) or (high is not None and number > high):
+        return allowed
+    return None
+
+
 def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> Settings:
     settings = Settings()
     settings.setmodule("archiver.settings", priority="project")
@@ -95,7 +170,35 @@ def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> 
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
     settings.setdict(overrides, priority="cmdline")
+    if "ARCHIVER_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
+        from archiver.settings import user_agent
+
+        agent = user_agent(overrides["ARCHIVER_CONTACT_URL"])
+        settings.set("USER_AGENT", agent, priority="cmdline")
     return settings
+
+
+#: Exit codes of a crawl stopped by a signal (128 + the signal's number, as a shell reports a
+#: process killed by it): Ctrl-C and ``systemctl stop`` are not success.
+STOP_EXIT_CODES: dict[int, int] = {signal.SIGINT.value: 130, signal.SIGTERM.value: 143}
+
+
+class _Process(CrawlerProcess):
+    """Scrapy's crawler process, noting the signal (SIGINT, SIGTERM) that stopped the crawl:
+    Scrapy stops gracefully (the pages in hand are finished) and the report says "stopped".
+    (Scrapy's own signal handlers, private: tests/test_recrawl.py's stop test notices if a
+    Scrapy upgrade renames them.)"""
+
+    stop_signal: int | None = None
+    forced = False  # a second signal: Scrapy stops at once, the pages in hand are dropped
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        self.stop_signal = self.stop_signal or signum
+        super()._signal_shutdown(signum, frame)
+
+    def _signal_kill(self, signum: int, frame: Any) -> None:
+        self.forced = True
+        super()._signal_kill(signum, frame)
 
 
 def run(
@@ -111,51 +214,78 @@ def run(
 ) -> dict[str, Any]:
     """Crawl every target in one Scrapy process; record and return the run report.
 
-    Holds the archive's lock for the whole run (``ArchiveLockedError`` if another run has it).
+    Every setting is checked first (``CrawlConfigError``, before the lock and before anything
+    is fetched). Holds the archive's lock for the whole run (``ArchiveLockedError`` if another
+    run has it). ``report["exit_code"]`` is what the command should exit with.
     """
+    settings = crawl_settings(archive, overrides or {}, log_level)
+    check_settings(settings, overrides)
     with ArchiveLock(archive, "crawl"):
-        return _run_locked(
-            archive, targets, max_articles, since, full, overrides, log_level, progress
-        )
+        return _run_locked(archive, targets, settings, max_articles, since, full, progress)
+
+
+def _refuse_damaged(archive: Path) -> None:
+    """A damaged index.db or captures.db: one line before anything is fetched (``archiver
+    reindex`` repairs). Other failures to open them (a full disk) are the crawl's to report."""
+    try:
+        Index(archive / "index.db").close()
+        CaptureLog.open(archive).close()
+    except (OSError, sqlite3.Error):  # not damage (DamagedDatabaseError): the disk
+        pass
 
 
 def _run_locked(
     archive: Path,
     targets: list[Target],
+    settings: Settings,
     max_articles: int | None,
     since: str | None,
     full: bool,
-    overrides: dict[str, str] | None,
-    log_level: str,
     progress: Progress | None,
 ) -> dict[str, Any]:
     from spiders.news import NewsSpider
 
-    # A damaged index.db or captures.db: one line before anything is fetched (reindex repairs)
-    Index(Path(archive) / "index.db").close()
-    CaptureLog.open(Path(archive)).close()
-    settings = crawl_settings(archive, overrides or {}, log_level)
+    _refuse_damaged(Path(archive))
     run_concurrency(settings, len(targets))
-    process = CrawlerProcess(settings)
+    process = _Process(settings)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     crawler = process.create_crawler(NewsSpider)
     if progress is not None:
         _watch(crawler, len(targets), progress)
-    process.crawl(
+    failures: list[Failure] = []  # the crawl could not start (an index it cannot write...)
+    crawling = process.crawl(
         crawler,
         targets=[(t.slug, t.urls, t.site) for t in targets],
         max_articles=max_articles,
         since=since,
         full=full,
     )
+    crawling.addErrback(failures.append)
     process.start()
-    report = _report(targets, crawler, started, time.monotonic() - clock)
-    with Index(Path(archive) / "index.db") as index:
-        for target in targets:
-            if target.site is not None:
-                index.upsert_site(target.site)
-        report["id"] = index.record_crawl(report)
+    if failures and crawler.stats is not None:
+        sitestats.stop(crawler, "start_failed", failures[0].value)
+    report = _report(targets, crawler, started, time.monotonic() - clock, process.stop_signal)
+    if report["stopped"] and process.forced and process.stop_signal is not None:
+        report["stopped"]["forced"] = True
+    _save(archive, targets, report)
     return report
+
+
+def _save(archive: Path, targets: list[Target], report: dict[str, Any]) -> None:
+    """Record the report in the index's ``crawls`` table (``report["id"]``). An index that
+    cannot be written (a full disk) does not lose the report: it is printed all the same, with
+    ``report["not_saved"]`` saying why, and the run is not ok."""
+    try:
+        with Index(Path(archive) / "index.db") as index:
+            for target in targets:
+                if target.site is not None:
+                    index.upsert_site(target.site)
+            report["id"] = index.record_crawl(report)
+    except (OSError, sqlite3.Error) as exc:
+        report["not_saved"] = one_line(exc)
+        if report["status"] == "ok":
+            report["status"] = "disk full" if is_disk_full(exc) else "failed"
+            report["exit_code"] = 1
 
 
 def run_concurrency(settings: Settings, sites: int) -> None:
@@ -178,10 +308,15 @@ def _watch(crawler: Any, sites: int, progress: Progress) -> None:
 
 
 def _report(
-    targets: list[Target], crawler: Any, started: dt.datetime, seconds: float
+    targets: list[Target],
+    crawler: Any,
+    started: dt.datetime,
+    seconds: float,
+    stop_signal: int | None = None,
 ) -> dict[str, Any]:
     per_site = {}
-    every = sitestats.by_site(crawler.stats.get_stats() if crawler.stats else {})
+    run_stats = crawler.stats.get_stats() if crawler.stats else {}
+    every = sitestats.by_site(run_stats)
     for target in targets:
         stats = every.get(target.slug, {})
         site_errors = {
@@ -190,6 +325,7 @@ def _report(
         for key, count in stats.items():  # a bug of ours on some page: counted, not hidden
             if key.startswith("spider_exceptions/") and key.count("/") == 1:
                 site_errors[f"exception_{key.split('/', 1)[1]}"] = count
+        listings_failed = stats.get("archiver/start_listings_failed", 0)
         per_site[target.slug] = {
             "listings": target.urls,
             "responses": stats.get("archiver/responses", 0),
@@ -203,8 +339,11 @@ def _report(
             "revisits": stats.get("archiver/revisits", 0),
             "downloaded": stats.get("archiver/bytes_fetched", 0),
             "errors": site_errors,
+            "listing_errors": list(stats.get("archiver/listing_errors", [])),
             "bytes": stats.get("archiver/warc_bytes", 0),
-            "failed": stats.get("archiver/responses", 0) == 0,
+            # nothing fetched, or none of its listing URLs could be read (404, 5xx, refused)
+            "failed": stats.get("archiver/responses", 0) == 0
+            or listings_failed >= max(1, len(target.urls)),
         }
     totals: dict[str, Any] = {
         key: sum(site[key] for site in per_site.values())
@@ -226,6 +365,19 @@ def _report(
         for kind, count in site["errors"].items():
             errors[kind] = errors.get(kind, 0) + count
     failed = [slug for slug, site in per_site.items() if site["failed"]]
+    fault = run_stats.get(sitestats.STOPPED)
+    stopped: dict[str, Any] | None = None
+    if fault is not None:  # a write failed (disk full) or the crawl could not start
+        stopped = {"reason": fault, "message": run_stats.get(sitestats.STOPPED_DETAIL, "")}
+        status, code = ("disk full" if fault == "disk_full" else "failed"), 1
+    elif stop_signal is not None:
+        name = signal.Signals(stop_signal).name
+        stopped = {"reason": name, "message": f"stopped by {name}"}
+        status, code = "stopped", STOP_EXIT_CODES.get(stop_signal, 128 + stop_signal)
+    elif failed:
+        status, code = "failed", 1
+    else:
+        status, code = "ok", 0
     return {
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -233,6 +385,8 @@ def _report(
         **totals,
         "errors": errors,
         "failed_sites": failed,
-        "status": "failed" if failed else "ok",
+        "status": status,
+        "stopped": stopped,
+        "exit_code": code,
         "seconds": round(seconds, 2),
     }

@@ -22,10 +22,13 @@ import os
 import sqlite3
 from pathlib import Path
 
-from archiver.errors import ArchiveBusyError, DamagedDatabaseError
+from archiver.errors import ArchiveBusyError, ArchiverError, DamagedDatabaseError, is_disk_full
 
-#: SQLite's messages for a database it cannot trust (the rest of DatabaseError is ours to see).
+#: SQLite's messages for a database another process holds.
 _BUSY = ("database is locked", "database table is locked", "database is busy")
+#: SQLite's messages for a file it cannot trust: what ``archiver reindex`` repairs. Others
+#: (a disk I/O error, a full disk, permissions) are about the disk, not the file.
+_DAMAGE = ("not a database", "malformed", "no such table", "no such column", "corrupt")
 
 
 def database_error(path: Path | str, exc: sqlite3.DatabaseError) -> Exception:
@@ -38,7 +41,11 @@ def database_error(path: Path | str, exc: sqlite3.DatabaseError) -> Exception:
         return exc
     if any(word in message for word in _BUSY):
         return ArchiveBusyError(f"{name} is busy ({message}); try again")
-    return DamagedDatabaseError(f"{name} is damaged ({message}): run 'archiver reindex'")
+    if is_disk_full(exc):
+        return ArchiverError(f"{name} could not be written: disk full ({message})")
+    if any(word in message for word in _DAMAGE):
+        return DamagedDatabaseError(f"{name} is damaged ({message}): run 'archiver reindex'")
+    return ArchiverError(f"{name} could not be used ({message})")  # I/O error, permissions...
 
 
 def rebuild_path(live: Path) -> Path:

@@ -3,6 +3,12 @@
 The CLI turns every ``ArchiverError`` into a one-line message and a non-zero exit code.
 """
 
+import errno
+
+#: OS errors that mean "no room to write": no space, over the file-size limit (``ulimit -f``),
+#: over the disk quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
 
 class ArchiverError(Exception):
     """Base class of every expected failure; ``exit_code`` is what the CLI exits with."""
@@ -52,3 +58,23 @@ class ArchiveBusyError(ArchiverError):
 class WarcDamagedError(ArchiverError):
     """A WARC record that is missing (truncated file) or damaged (bad gzip member, unreadable
     record). Raised by ``archiver.warc.read_record``; the message names file and offset."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the disk, the file-size limit or the quota is
+    full: an ``OSError`` with such an errno, or SQLite's "database or disk is full" (which
+    reaches us as a message only when it comes from another process)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in DISK_FULL_ERRNOS:
+            return True
+        if "disk is full" in str(seen) or "No space left" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its message, else its type."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

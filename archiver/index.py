@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import multiprocessing
 import os
 import sqlite3
@@ -25,12 +26,14 @@ import sqlite_utils
 
 from archiver import search as fulltext
 from archiver.derived import database_error
-from archiver.errors import ArchiveNotFoundError, IndexMismatchError
+from archiver.errors import ArchiveNotFoundError, DamagedDatabaseError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
 from archiver.search import Hit
 from archiver.site import Site
 from archiver.thai import segmenter_id
 from archiver.warc import whole_on_disk
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 #: The run reports, one JSON object a line, beside ``index.db`` (``Index.record_crawl``).
@@ -95,7 +98,10 @@ class Index:
             self._ensure_schema(check=not rebuilding)
         except sqlite3.DatabaseError as exc:  # garbage, truncated, malformed: say so in a line
             self.conn.close()
-            raise database_error(self.path, exc) from exc
+            error = database_error(self.path, exc)
+            if isinstance(error, DamagedDatabaseError):
+                raise error from exc
+            raise  # a full disk, an I/O error: the caller's to report
 
     def __enter__(self) -> Index:
         return self
@@ -393,15 +399,19 @@ class Index:
             )
 
     def record_crawl(self, report: dict[str, Any]) -> int:
-        """Keep a run's report: appended to ``crawls.jsonl`` beside the index first (what a
-        rebuild of the index restores the ``crawls`` table from: the WARCs cannot give the
-        reports back), then into the ``crawls`` table."""
+        """Keep a run's report: in the ``crawls`` table, and appended to ``crawls.jsonl``
+        beside the index (what a rebuild of a damaged index restores the table from: the WARCs
+        cannot give the reports back). A full disk may refuse the line: the table has it."""
+        row = self._insert_crawl(report)
         line = json.dumps({k: v for k, v in report.items() if k != "id"}, ensure_ascii=False)
-        with open(self.path.parent / REPORTS, "a", encoding="utf-8") as stream:
-            stream.write(line + "\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        return self._insert_crawl(report)
+        try:
+            with open(self.path.parent / REPORTS, "a", encoding="utf-8") as stream:
+                stream.write(line + "\n")
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:
+            logger.warning("the run report could not be added to %s: %s", REPORTS, exc)
+        return row
 
     def _insert_crawl(self, report: dict[str, Any]) -> int:
         with self.conn:
@@ -460,6 +470,36 @@ class Index:
             url
             for url, name, offset, length in rows
             if sizes is None or whole_on_disk(name, offset, length, sizes)
+        }
+
+    def settled(self, site: str) -> str | None:
+        """When the last run that crawled ``site`` to its end finished (not stopped by a
+        signal or a fault such as a full disk; a killed run leaves no row): articles seen
+        since came from a run that ended early. None: no run ever ended normally."""
+        row = self.conn.execute(
+            "SELECT finished FROM crawls WHERE json_type(sites, ?) IS NOT NULL "
+            "AND json_extract(report, '$.stopped') IS NULL ORDER BY id DESC LIMIT 1",
+            (f'$."{site}"',),  # slugs hold no quotes (archiver.site)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def incomplete_articles(self, site: str, known_media: set[str]) -> set[str]:
+        """Articles seen since the site's last normal run (``settled``) with a photo or an
+        attachment not archived: a run stopped early (disk full, a signal, ``kill -9``) between
+        fetching an article and its media. The next run fetches them again (a conditional GET)
+        so that it fetches the media they miss."""
+        since = self.settled(site) or ""
+        rows = self.conn.execute(
+            "SELECT url, images, attachments FROM articles WHERE site = ? AND last_seen > ?",
+            (site, since),
+        )
+        return {
+            url
+            for url, images, attachments in rows
+            if any(
+                media not in known_media
+                for media in json.loads(images or "[]") + json.loads(attachments or "[]")
+            )
         }
 
     def versions(self, url: str) -> list[dict[str, Any]]:

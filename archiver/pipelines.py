@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import os
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from twisted.internet import task
 
 from archiver import sitestats
 from archiver import writer as index_writer
+from archiver.errors import is_disk_full
 from archiver.index import Index
 from archiver.items import ArticleItem, MediaItem
 from archiver.processes import exit_with, start_pool
@@ -86,6 +88,8 @@ class IndexPipeline:
                 self.writer.submit(index_writer.close_index).result()
             except Exception as exc:  # the writer died: its failed batches were counted
                 logger.error("closing the index writer failed: %r", exc)
+                if isinstance(exc, (OSError, sqlite3.Error)):
+                    sitestats.stop(self.crawler, "index_write_failed", exc)
             finally:
                 self.writer.shutdown(wait=True)
                 self.writer = None
@@ -138,10 +142,13 @@ class IndexPipeline:
             future, sites = self.pending.pop(0)
             try:
                 statuses = future.result()
-            except Exception:  # a bug or a broken disk: say so, count it, keep crawling
-                logger.exception("writing a batch to the index failed")
+            except Exception as exc:  # a bug or a broken disk: say so, count it
+                logger.error("writing a batch to the index failed: %r", exc)
+                kind = "disk_full" if is_disk_full(exc) else "index_write_failed"
                 for site in sorted(set(sites)) or [getattr(self.crawler.spider, "slug", "")]:
-                    sitestats.inc(stats, site, "archiver/errors/index_write_failed")
-                continue
+                    sitestats.inc(stats, site, f"archiver/errors/{kind}")
+                if isinstance(exc, (OSError, sqlite3.Error)):  # the index cannot be written:
+                    sitestats.stop(self.crawler, "index_write_failed", exc)  # stop, as for WARC
+                continue  # a bug on some items: the other batches go on
             for site, status in zip(sites, statuses or (), strict=False):
                 sitestats.inc(stats, site, f"archiver/articles_{status}")

@@ -30,31 +30,34 @@ def exit_with(pid: int) -> None:
     killed cron run leaves processes behind.
     """
     for number in _STOP_SIGNALS:
-        signal.signal(number, signal.SIG_IGN)
+        signal.signal(number, signal.SIG_IGN)  # (discards any that came while blocked)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked from birth: start_pool
     threading.Thread(target=_exit_with, args=(pid,), daemon=True).start()
 
 
 def start_pool(
     processes: int, initializer: Callable[..., None], initargs: tuple[Any, ...]
 ) -> cf.ProcessPoolExecutor:
-    """A pool of ``processes`` spawned processes, all started now, that ignore SIGINT and
-    SIGTERM from birth (the disposition is inherited; a signal during their imports would
-    otherwise kill them before ``initializer`` could set it). The caller's handlers are
-    back as soon as the processes are started."""
+    """A pool of ``processes`` spawned processes, all started now, with SIGINT and SIGTERM
+    blocked from birth (the signal mask is inherited through fork and exec; a signal during
+    their imports would otherwise kill them before ``initializer`` could ignore it).
+
+    Blocked, not ignored, here in the caller meanwhile: a signal ignored while a process starts
+    (about a second) would be lost, and a Ctrl-C or ``systemctl stop`` then would let the
+    crawl run to its end and report success. Blocked, it reaches the crawl's handler (by
+    another thread, or once unblocked), and the crawl stops as asked."""
     pool = cf.ProcessPoolExecutor(
         processes,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=initializer,
         initargs=initargs,
     )
-    in_main = threading.current_thread() is threading.main_thread()
-    saved = [(n, signal.signal(n, signal.SIG_IGN)) for n in _STOP_SIGNALS] if in_main else []
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         for _ in range(processes):  # each submit with no idle process starts one
             pool.submit(int)
     finally:
-        for number, handler in saved:
-            signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
     return pool
 
 

@@ -29,8 +29,15 @@ ARCHIVER_RECHECK_DAYS = 0.0
 #: but skipped with a reason.
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 
+
+def user_agent(contact_url: str) -> str:
+    """The User-Agent naming the project and where to read about it (``-s
+    ARCHIVER_CONTACT_URL=...`` changes it too, ``archiver.crawl.crawl_settings``)."""
+    return f"thai-news-archiver/{__version__} (+{contact_url})"
+
+
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
-USER_AGENT = f"thai-news-archiver/{__version__} (+{ARCHIVER_CONTACT_URL})"
+USER_AGENT = user_agent(ARCHIVER_CONTACT_URL)
 ROBOTSTXT_OBEY = True
 #: Per site: a run of N sites may have N times this many requests in flight
 #: (``archiver.crawl.run_concurrency``); per host, CONCURRENT_REQUESTS_PER_DOMAIN rules.
@@ -92,3 +99,46 @@ REMOTE_CONTROL_ENABLED = False  # an HTTP server able to run code: not wanted
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# -- what each setting may be ---------------------------------------------------------------------
+#: Checked before a crawl fetches anything (``archiver.crawl.check_settings``): a value outside
+#: its rule is a one-line error and exit 2, never a crash mid-crawl or a run that archives
+#: nothing. (name, type, lowest, highest): type is int, float, bool, str or a tuple of the
+#: allowed values; None: no bound (for str, a lowest of 1 means "not empty"). Every
+#: ``ARCHIVER_*`` setting is here (an ``ARCHIVER_*`` name that is not is a typo: refused), and
+#: so is every Scrapy setting the README names. Lower-case names: Scrapy does not read them.
+setting_rules: tuple[tuple[str, type | tuple[str, ...], float | None, float | None], ...] = (
+    ("ARCHIVER_ARCHIVE", str, 1, None),
+    ("ARCHIVER_WARC_MAX_SIZE", int, 1, None),
+    ("ARCHIVER_WARC_GZIP_LEVEL", int, 0, 9),
+    ("ARCHIVER_OPERATOR", str, None, None),
+    ("ARCHIVER_CONTACT_URL", str, 1, None),
+    ("ARCHIVER_RECHECK_DAYS", float, 0, None),
+    ("ARCHIVER_MAX_PAGE_BYTES", int, 1, None),
+    ("ARCHIVER_RETRY_BACKOFF", float, 0, None),
+    ("ARCHIVER_RETRY_AFTER_MAX", float, 0, None),
+    ("ARCHIVER_MAX_CRAWL_DELAY", float, 0, None),
+    ("ARCHIVER_WORKERS", int, 0, 256),  # unset (or empty): one per core but one
+    ("ARCHIVER_INDEX_BATCH", int, 1, None),
+    ("ARCHIVER_INDEX_BATCH_SECONDS", float, 0, None),
+    ("USER_AGENT", str, 1, None),
+    ("ROBOTSTXT_OBEY", bool, None, None),
+    ("CONCURRENT_REQUESTS", int, 1, None),
+    ("CONCURRENT_REQUESTS_PER_DOMAIN", int, 1, None),
+    ("CONCURRENT_ITEMS", int, 1, None),
+    ("DOWNLOAD_DELAY", float, 0, None),
+    ("AUTOTHROTTLE_ENABLED", bool, None, None),
+    ("AUTOTHROTTLE_START_DELAY", float, 0, None),
+    ("AUTOTHROTTLE_MAX_DELAY", float, 0, None),
+    ("AUTOTHROTTLE_TARGET_CONCURRENCY", float, 0.01, None),
+    ("RETRY_ENABLED", bool, None, None),
+    ("RETRY_TIMES", int, 0, None),
+    ("DOWNLOAD_TIMEOUT", float, 0.001, None),
+    ("DOWNLOAD_MAXSIZE", int, 0, None),  # 0: no limit
+    ("DOWNLOAD_WARNSIZE", int, 0, None),
+    ("REDIRECT_ENABLED", bool, None, None),
+    ("REDIRECT_MAX_TIMES", int, 0, None),
+    ("HTTPERROR_ALLOW_ALL", bool, None, None),
+    ("LOG_ENABLED", bool, None, None),
+    ("LOG_LEVEL", ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"), None, None),
+)

@@ -212,6 +212,39 @@ def parse_date(s: str) -> datetime.date | None:
     return None
 
 
+def parse_date_bound(value: str, end: bool = False) -> datetime.date:
+    """A date as a user gives one (``--since``/``--until``): a whole date (``2021-11-09``,
+    ``2564-11-09``, ``9 พ.ย. 64``, ...) or a year alone, read as in Thai writing: four digits are
+    Gregorian, or Buddhist era from ``BE_THRESHOLD`` on (2564 -> 2021); two digits are a B.E.
+    short year (64 -> 2564 -> 2021). A year alone is its first day (its last with ``end``).
+
+    Raises ``ValueError`` with a one-line reason for anything else, and for a year outside
+    ``MIN_YEAR``-``MAX_YEAR`` (no date in an archive is outside them).
+    """
+    text = normalize_digits(value).strip()
+    if text.isdigit():
+        year = _to_gregorian(text, None) if len(text) in (2, 4) else 0  # 0, 99999: no year
+        _check_year(value, year)
+        return datetime.date(year, 12, 31) if end else datetime.date(year, 1, 1)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.fullmatch(text)
+        if m:
+            _check_year(value, _to_gregorian(m.group("year"), m.groupdict().get("era")))
+            date = _date_from_match(m)
+            if date is not None:
+                return date
+            break
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD, or a year: 2021, 2564, 64)")
+
+
+def _check_year(value: str, year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(
+            f"{value!r} is out of range: years {MIN_YEAR}-{MAX_YEAR}, B.E. "
+            f"{MIN_YEAR + BE_OFFSET}-{MAX_YEAR + BE_OFFSET} (or two digits, 64: B.E. 2564)"
+        )
+
+
 def find_date(text: str) -> tuple[datetime.date, str] | None:
     """The first valid date anywhere in ``text`` and the raw substring it was read from.
 

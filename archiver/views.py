@@ -100,8 +100,9 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
 
 
 def format_report(report: dict[str, Any], archive: Path) -> str:
+    name = f"crawl {report['id']}" if report.get("id") else "crawl"  # (unsaved: no id)
     lines = [
-        f"crawl {report.get('id', '')} {report['status']} in {report['seconds']} s: "
+        f"{name} {report['status']} in {report['seconds']} s: "
         f"{report['articles_new']} new, {report['articles_changed']} changed, "
         f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
         f"{report['responses']} responses ({report['revisits']} revisits), "
@@ -109,14 +110,59 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
     ]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
-        state = f"FAILED: nothing could be fetched ({errors})" if site["failed"] else errors
+        state = f"FAILED: nothing could be crawled ({errors})" if site["failed"] else errors
         lines.append(
             f"  {slug}: {site['articles_new']} new, {site['media']} media, "
             f"{site['known']} already archived, {site['skipped']} pages skipped; "
             f"{state}"
         )
+        listing_errors = site.get("listing_errors") or []
+        for problem in listing_errors[:MAX_LISTING_ERRORS]:
+            lines.append(f"    listing page not read: {problem}")
+        if len(listing_errors) > MAX_LISTING_ERRORS:
+            lines.append(f"    ... and {len(listing_errors) - MAX_LISTING_ERRORS} more")
+    stopped = report.get("stopped")
+    if stopped:
+        lines.append(_stopped_line(stopped))
+    if report.get("not_saved"):
+        lines.append(f"this report could not be saved in index.db: {report['not_saved']}")
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
+
+
+#: Listing pages that could not be read, shown per site in a report (the rest are counted).
+MAX_LISTING_ERRORS = 5
+
+
+def _stopped_line(stopped: dict[str, Any]) -> str:
+    """Why a run ended early, and what becomes of it, in one line."""
+    reason, message = stopped.get("reason", ""), stopped.get("message", "")
+    if reason in ("SIGINT", "SIGTERM") and stopped.get("forced"):
+        return (
+            f"stopped by {reason}, sent twice: cut short at once; the WARC files keep only "
+            "whole records, and the next run indexes and fetches what this one left"
+        )
+    if reason in ("SIGINT", "SIGTERM"):
+        return (
+            f"stopped by {reason}: the pages in hand were finished and indexed; "
+            "the next run carries on"
+        )
+    what = _FAULTS.get(reason, reason.replace("_", " "))
+    return (
+        f"stopped: {what} ({message}); the WARC files keep only whole records and the index "
+        "only what they hold: free some space (or fix the cause) and run again, the next run "
+        "carries on"
+    )
+
+
+#: What stopped a run early (``report["stopped"]["reason"]``, from ``sitestats.stop``).
+_FAULTS = {
+    "disk_full": "disk full",
+    "warc_write_failed": "a WARC record could not be written",
+    "captures_write_failed": "captures.db could not be written",
+    "index_write_failed": "index.db could not be written",
+    "start_failed": "the crawl could not start",
+}
 
 
 # -- search ------------------------------------------------------------------------

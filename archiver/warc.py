@@ -75,7 +75,8 @@ PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modif
 
 class WarcWriteError(OSError):
     """A record could not be written (disk full, I/O error); the file was cut back to its last
-    whole record. Raised by ``WarcFileWriter.write_fetch``."""
+    whole record. Raised by ``WarcFileWriter.write_fetch`` with the ``errno`` of the failed
+    write (``errors.is_disk_full`` tells a full disk)."""
 
 
 def payload_digest(body: bytes) -> str:
@@ -179,7 +180,13 @@ class WarcFileWriter:
                 continue
             self._name = name
             break
-        self._write_members([_gzip_member(self._warcinfo(name), self.text_level)])
+        try:
+            self._write_members([_gzip_member(self._warcinfo(name), self.text_level)])
+        except WarcWriteError:  # not even its warcinfo fits: leave no empty file behind
+            self._file.close()
+            self._file = None
+            (self.directory / name).unlink(missing_ok=True)
+            raise
 
     def _warcinfo(self, filename: str) -> bytes:
         fields = {
@@ -220,9 +227,13 @@ class WarcFileWriter:
                 written = self._file.write(view)
                 view = view[written or 0 :]
         except OSError as exc:
-            self._file.truncate(offset)
-            self._file.seek(offset)
-            raise WarcWriteError(f"writing {self._name}: {exc}") from exc
+            error = WarcWriteError(exc.errno, f"writing {self._name}: {exc.strerror or exc}")
+            try:
+                self._file.truncate(offset)
+                self._file.seek(offset)
+            except OSError:  # cannot even cut back: reading resynchronises at the next record
+                logger.error("could not cut %s back to its last whole record", self._name)
+            raise error from exc
         self.bytes_written += len(data)
         self.records_written += len(members)
         return RecordLocation(self._name, offset, len(members[0]))

@@ -19,6 +19,7 @@ import datetime as dt
 import gc
 import hashlib
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,8 @@ class SiteState:
     listing_failed: bool = False  # a listing page could not be fetched or read: neither
     known: dict[str, str] = field(default_factory=dict)  # indexed article URL -> last seen
     known_media: set[str] = field(default_factory=set)
+    #: Known articles a run that ended early left without all their media (fetched again).
+    incomplete: set[str] = field(default_factory=set)
     #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
     #: repeats too, but a listing links to all its pages: 250 pages of 250 links each
     #: made 62,000 requests to build, fingerprint and drop (bench/crawl).
@@ -158,7 +161,9 @@ class NewsSpider(scrapy.Spider):
         for state in self.sites.values():
             for listing in state.listings:
                 state.listing_pages.add(canonical_url(listing))
-                yield self._listing_request(state, listing, listing, dont_filter=True)
+                request = self._listing_request(state, listing, listing, dont_filter=True)
+                request.meta["archiver_start"] = True  # one of the site's own listing URLs
+                yield request
 
     def _load_archive_state(self) -> None:
         """What this archive already holds for each site: indexed articles and media (not
@@ -174,6 +179,7 @@ class NewsSpider(scrapy.Spider):
                 lost: set[str] = set()
                 state.known = index.known_articles(state.slug, sizes, lost)
                 state.known_media = index.known_media(state.slug, sizes)
+                state.incomplete = index.incomplete_articles(state.slug, state.known_media)
                 # a lost article may be on any listing page: walk them all to find it again
                 state.walked_before = index.walked(state.slug) is not None and not lost
                 if lost:
@@ -187,15 +193,18 @@ class NewsSpider(scrapy.Spider):
         if reason != "finished":
             return
         path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
-        with Index(path) as index:
-            when = _now()
-            for state in self.sites.values():
-                if not state.cut_short and not state.listing_failed:
-                    index.mark_walked(state.slug, when)
+        try:
+            with Index(path) as index:
+                when = _now()
+                for state in self.sites.values():
+                    if not state.cut_short and not state.listing_failed:
+                        index.mark_walked(state.slug, when)
+        except (OSError, sqlite3.Error) as exc:  # a full disk: the next run walks it all again
+            logger.error("could not note the walked listings: %s", exc)
 
     def _due(self, state: SiteState, url: str) -> bool:
         """Whether an article must be fetched: new, or known but --full / due for a recheck."""
-        if url not in state.known:
+        if url not in state.known or url in state.incomplete:
             return True
         return self.full or (bool(self.recheck_before) and state.known[url] < self.recheck_before)
 
@@ -220,7 +229,7 @@ class NewsSpider(scrapy.Spider):
         state = self._state(response)
         html = self._html(state, response)
         if html is None:
-            state.listing_failed = True
+            self._listing_failed(state, response.request, response.url, self._problem(response))
             return
         page = Selector(text=html)  # one parse for both kinds of links
         links = article_links(page, response.url, listing)
@@ -331,8 +340,29 @@ class NewsSpider(scrapy.Spider):
         try:
             return page_text(body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
         except NotAPage as reason:
+            response.meta["archiver_not_a_page"] = str(reason)
             self._skip(state, response, str(reason))
             return None
+
+    @staticmethod
+    def _problem(response: Response) -> str:
+        if response.status >= 400:
+            return f"http_{response.status}"
+        return f"not a page: {response.meta.get('archiver_not_a_page', '?')}"
+
+    def _listing_failed(
+        self, state: SiteState, request: Request | None, url: str, problem: str
+    ) -> None:
+        """A listing page that could not be fetched or read: a problem of the run's report
+        (``listing_errors``); when it is one of the site's own listing URLs (not a further
+        page of one), nothing of the site could be crawled from it (``start_listings_failed``:
+        the site fails when all of them do). The next run walks the whole listing again."""
+        state.listing_failed = True
+        sitestats.append(
+            self.crawler.stats, state.slug, "archiver/listing_errors", f"{url} ({problem})"
+        )
+        if request is not None and request.meta.get("archiver_start"):
+            self._count(state, "archiver/start_listings_failed")
 
     def _body(self, response: Response) -> tuple[bytes, str]:
         """The body and content type; for a ``304 Not Modified`` those of the archived copy
@@ -364,9 +394,9 @@ class NewsSpider(scrapy.Spider):
             kind = "too_large"
         state = self.sites.get(self.slug_for(request)) if request is not None else None
         state = state or self._first()
-        if request is not None and request.meta.get("archiver_role") == "listing":
-            state.listing_failed = True
         self._count_error(state, kind, request.url if request else "?")
+        if request is not None and request.meta.get("archiver_role") == "listing":
+            self._listing_failed(state, request, request.url, kind)
 
     def _callback_failed(self, failure: Failure, response: Response, spider: Any) -> None:
         """A bug of ours on some page (Scrapy counts ``spider_exceptions/<type>`` for the

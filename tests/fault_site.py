@@ -35,8 +35,10 @@ class FaultSite:
         faults: bool = True,
         article_delay: float = 0.0,
         crawl_delay: float | None = None,
+        image_bytes: int = 0,
     ) -> None:
         self.count = articles
+        self.image_bytes = image_bytes  # pad each photo to this size (incompressible bytes)
         self.per_page = per_page
         self.faults = faults
         self.article_delay = article_delay
@@ -124,7 +126,14 @@ class FaultSite:
     def _image(self, handler: BaseHTTPRequestHandler) -> Page:
         self._count(handler)
         n = int(handler.path.rsplit("/", 1)[1].split(".")[0])
-        return self._conditional(handler, tiny_jpeg(n), "image/jpeg")
+        photo = tiny_jpeg(n)
+        if len(photo) < self.image_bytes:  # a JPEG comment's worth of bytes that do not compress
+            seed = photo
+            while len(photo) < self.image_bytes:
+                seed = hashlib.sha512(seed).digest()
+                photo += seed
+            photo = photo[: self.image_bytes]
+        return self._conditional(handler, photo, "image/jpeg")
 
     # -- faults ----------------------------------------------------------------------------------
     def _flaky(self, handler: BaseHTTPRequestHandler) -> Page:

@@ -126,8 +126,10 @@ def test_date_beside_the_headline() -> None:
 
 
 def test_broken_or_deep_json_ld_is_ignored() -> None:
-    head = _jsonld({"a": 1})[:-12] + "{not json</script>" + (
-        '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000 + "</script>"
+    head = (
+        _jsonld({"a": 1})[:-12]
+        + "{not json</script>"
+        + ('<script type="application/ld+json">' + "[" * 5000 + "]" * 5000 + "</script>")
     )
     doc = lhtml.document_fromstring(_page("<p>x</p>", head=head))
     assert Markup.read(doc).nodes == []
@@ -148,6 +150,8 @@ def test_date_in_the_bylines_block() -> None:
 
 
 def test_date_in_script_state_that_is_not_json_ld() -> None:
-    state = '<script id="__NEXT_DATA__">{"post":{"publishedAt":"2025-10-20T13:08:55-07:00"}}</script>'
+    state = (
+        '<script id="__NEXT_DATA__">{"post":{"publishedAt":"2025-10-20T13:08:55-07:00"}}</script>'
+    )
     article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{state}"), URL)
     assert article is not None and article.published == dt.date(2025, 10, 20)

@@ -211,8 +211,9 @@ def _processes_with(tag: str) -> list[int]:
 
 
 def _crawl_process(
-    archive: Path, url: str, tag: str = "", session: bool = False
+    archive: Path, url: str, tag: str = "", session: bool = False, *extra: str
 ) -> subprocess.Popen[bytes]:
+    """``archiver crawl`` in the background; with ``extra`` arguments, its output is kept."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_TEST_TAG": tag}
     command = [
         sys.executable,
@@ -226,13 +227,15 @@ def _crawl_process(
         *FAST,
         "-s",
         "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+        *extra,
     ]
+    output = subprocess.PIPE if extra else subprocess.DEVNULL
     return subprocess.Popen(
         command,
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
         start_new_session=session,  # its own process group, as a terminal or systemd gives
     )
 
@@ -283,7 +286,7 @@ def test_ctrl_c_or_systemctl_stop_ends_the_crawl_with_every_fetched_article_inde
     with SiteServer(site.routes()) as server:
         url = server.base_url + "/news/"
         tag = f"stop-{signum}-{os.getpid()}"
-        process = _crawl_process(tmp_path, url, tag, session=True)
+        process = _crawl_process(tmp_path, url, tag, True, "-q")  # as cron or systemd runs it
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(
             t == "response" and u.endswith(".html") and "/news/" in u
@@ -291,8 +294,13 @@ def test_ctrl_c_or_systemctl_stop_ends_the_crawl_with_every_fetched_article_inde
         ):
             time.sleep(0.1)
         os.killpg(process.pid, signum)  # the whole group: crawl, page workers, index writer
-        process.wait(timeout=60)
+        out, err = process.communicate(timeout=60)
         assert _gone(tag) == []
+    # stopped is not ok: a documented non-zero code (128 + the signal), and the report says so
+    assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum]
+    assert b"Traceback" not in out + err
+    assert re.match(rb"crawl \d+ stopped in ", out), out
+    assert f"stopped by {signal.Signals(signum).name}: the pages in hand".encode() in out
     assert run_cli("check", archive=tmp_path).returncode == 0
     fetched = {
         u for t, u, _ in _records(tmp_path) if t == "response" and re.search(r"/news/\d+\.html$", u)

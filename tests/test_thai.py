@@ -325,3 +325,33 @@ def test_index_text_is_the_segmenters_tokens_separated_by_spaces():
 
 def test_segmenter_id_names_nlpo3_and_the_word_list_versions():
     assert re.fullmatch(r"nlpo3 \S+ / pythainlp-words_th \S+", segmenter_id())
+
+
+@pytest.mark.parametrize(
+    ("value", "since", "until"),
+    [
+        ("64", "2021-01-01", "2021-12-31"),  # a B.E. short year, as Thai people write it
+        ("๖๔", "2021-01-01", "2021-12-31"),
+        ("2564", "2021-01-01", "2021-12-31"),
+        ("2021", "2021-01-01", "2021-12-31"),
+        ("2399", None, None),  # neither B.E. (from 2400) nor a year an archive can hold
+        ("2564-11-09", "2021-11-09", "2021-11-09"),
+        ("9 พ.ย. 64", "2021-11-09", "2021-11-09"),
+        ("33", "1990-01-01", "1990-12-31"),
+        ("32", None, None),
+        ("0", None, None),
+        ("99999", None, None),
+        ("2021-02-31", None, None),
+    ],
+)
+def test_a_date_bound_reads_years_by_the_same_buddhist_era_rules_as_pages(value, since, until):
+    from archiver.thai import parse_date_bound
+
+    if since is None:
+        with pytest.raises(ValueError, match="out of range|not a date"):
+            parse_date_bound(value)
+        return
+    assert parse_date_bound(value).isoformat() == since
+    assert parse_date_bound(value, end=True).isoformat() == until
+    if len(value) == 2 and value.isdigit():  # the same year a page's "15-11-64" has
+        assert parse_date(f"15-11-{value}").year == parse_date_bound(value).year

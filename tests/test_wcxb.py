@@ -90,7 +90,11 @@ def test_metadata_exact_over_floors(extracted) -> None:
     with spaces normalised, over the pages whose truth names one."""
 
     def hits(field: str, got) -> int:  # type: ignore[no-untyped-def]
-        pairs = [(meta_value(t[field]), got(extracted[i])) for i, t in TRUTH.items() if meta_value(t[field])]
+        pairs = [
+            (meta_value(t[field]), got(extracted[i]))
+            for i, t in TRUTH.items()
+            if meta_value(t[field])
+        ]
         return sum(1 for want, have in pairs if want == have)
 
     title = hits("title", lambda a: meta_value(a.title) if a else None)

@@ -84,7 +84,6 @@ def page_f1(truth: str, predicted: str, tokens=thai_tokens) -> float:  # type: i
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-
 def bag_tokens(text: str | None) -> list[str]:
     r"""WCXB's tokens: ``\w+`` runs of the lower-cased text (no shingles, no segmentation)."""
     return _TOKEN_RE.findall((text or "").lower())
