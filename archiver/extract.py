@@ -58,7 +58,7 @@ _BLANK_LINES = re.compile("\n{3,}")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
 #: Comments and processing instructions are never text; trafilatura's own parser drops them too.
 #: No table of ``id`` attributes (nothing here looks elements up by id): parsing is 3-4% faster,
-#: and so is every copy of the tree that trafilatura makes (libxml2 copies the table with it).
+#: and so is every copy of the tree that trafilatura makes (libxml2 fills a copy's table too).
 #: Every element is an ``HtmlElement`` chosen in C: lxml.html's own lookup is a Python call for
 #: each element object created, here and in trafilatura, which works on copies of this tree
 #: (about 3% of the extraction's CPU on WCXB dev, for form classes nothing here uses).
@@ -587,10 +587,11 @@ def _published_dateline(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | N
     "Updated: 23.07.2025"): themes print the post's date as a line of its own, whatever their
     class names; a related post's or a comment's date mostly comes after the article's own.
 
-    This rule and the three after it replace htmldate as the last resort: htmldate cost
-    3.5-7 ms a call (most of it on the three quarters of its calls that found nothing, about
-    6% of the extraction's CPU on WCXB dev) and dated 24 of the pages no earlier rule dates;
-    these four date 37 of them, for about a tenth of its cost."""
+    This rule and the two after it replace htmldate as the last resort (with, earlier in the
+    chain, ISO dates in the URL path, year-first citation dates and JSON dates in attributes):
+    htmldate cost 3.5-7 ms a call, most of it on the three quarters of its calls that found
+    nothing (about 6% of the extraction's CPU on WCXB dev), and dated 24 of the pages no earlier
+    rule dates; these rules date 37 of them, for about a fifth of its cost."""
     for text in _DATELINE_TEXTS(doc, least=rules.DATELINE_MIN_CHARS, most=rules.DATELINE_MAX_CHARS):
         if not _DIGIT_RE.search(text):
             continue
