@@ -164,6 +164,14 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
+#: Dates read only from a string that is nothing else: year first with an English month
+#: ("2023 Jan 7", the citation style of PubMed Central's ``citation_publication_date``). In
+#: running text a year and a month name followed by a number is as often a count or a list.
+_WHOLE_DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
+    *_DATE_PATTERNS,
+    re.compile(rf"(?P<year>\d{{4}})\s+(?P<month>{_EN_MONTH})\s+(?P<day>\d{{1,2}})", re.IGNORECASE),
+)
+
 #: Dates outside these Gregorian years are misreadings (a phone number, a wrong era).
 MIN_YEAR, MAX_YEAR = 1990, 2100
 #: Four-digit years from here on are Buddhist era (2400 BE = 1857 CE, 2100 CE = 2643 BE).
@@ -205,7 +213,7 @@ def parse_date(s: str) -> datetime.date | None:
     Buddhist-era years are converted to Gregorian; impossible dates give None.
     """
     text = normalize_digits(s).strip()
-    for pattern in _DATE_PATTERNS:
+    for pattern in _WHOLE_DATE_PATTERNS:
         m = pattern.fullmatch(text)
         if m:
             return _date_from_match(m)

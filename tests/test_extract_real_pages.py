@@ -155,3 +155,45 @@ def test_date_in_script_state_that_is_not_json_ld() -> None:
     )
     article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{state}"), URL)
     assert article is not None and article.published == dt.date(2025, 10, 20)
+
+
+def test_date_printed_as_a_line_of_its_own() -> None:
+    """No markup names it, but a theme's date line is a date and nothing else."""
+    dateline = '<div><div><p class="text-muted">Published on December 15, 2025</p></div></div>'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{dateline}"), URL)
+    assert article is not None and article.published == dt.date(2025, 12, 15)
+
+
+def test_date_of_a_time_element_in_an_aside() -> None:
+    """A ``<time>`` in the page furniture still dates a page that nothing else dates."""
+    aside = '<aside><time datetime="2025-09-25T00:00:00Z">09/25/2025</time></aside>'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{aside}"), URL)
+    assert article is not None and article.published == dt.date(2025, 9, 25)
+
+
+def test_last_modified_dates_a_page_that_states_no_publication() -> None:
+    head = '<meta property="article:modified_time" content="2023-06-12T10:39:42+00:00">'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}", head=head), URL)
+    assert article is not None and article.published == dt.date(2023, 6, 12)
+
+
+def test_iso_date_in_the_url_path() -> None:
+    url = "https://blog.example.com/articles/2025-12-15+Field+notes"
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}"), url)
+    assert article is not None and article.published == dt.date(2025, 12, 15)
+
+
+def test_citation_date_year_first() -> None:
+    """PubMed Central writes ``citation_publication_date`` as "2023 Jan 7"."""
+    head = '<meta name="citation_publication_date" content="2023 Jan 7">'
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}", head=head), URL)
+    assert article is not None and article.published == dt.date(2023, 1, 7)
+
+
+def test_date_in_json_inside_an_html_attribute() -> None:
+    props = (
+        '<div data-props="{&quot;@type&quot;:&quot;Article&quot;,'
+        '&quot;datePublished&quot;:&quot;2025-11-17T09:00:00-05:00&quot;}"></div>'
+    )
+    article = extract_article(_page(f"<h1>Field notes</h1>{BODY}{props}"), URL)
+    assert article is not None and article.published == dt.date(2025, 11, 17)
