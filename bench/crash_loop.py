@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -34,20 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver.demo.server import SiteServer  # noqa: E402
-from bench.loopback import ENV, archiver, crawl_args  # noqa: E402
+from bench.loopback import cli, crawl_args, kill_after  # noqa: E402
 from tests.fault_site import FaultSite  # noqa: E402
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        archiver(*args),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=ENV,
-        timeout=600,
-    )
-
 
 #: What `check` may say after a kill: articles fetched but not indexed yet (the next run
 #: indexes them), or no WARC file at all (killed before the first fetch); never damage.
@@ -73,16 +59,7 @@ def one_run(seed: int, sites: int = 1) -> tuple[bool, str]:
         command = crawl_args(servers[0].base_url + "/news/", archive, 2)
         for server in servers[1:]:
             command += ["--url", server.base_url + "/news/"]
-        process = subprocess.Popen(
-            archiver(*command),
-            cwd=ROOT,
-            env=ENV,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(kill_at)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        kill_after(command, kill_at)
         indexed_at_kill = _count(archive)
         check = cli("check", "--archive", str(archive))
         if not after_kill_ok(check):

@@ -7,7 +7,10 @@ path of its own; each script adds its own concurrency.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,3 +42,20 @@ def crawl_args(url: str, archive: Path, per_host: int, *extra: str) -> list[str]
 def crawl_command(url: str, archive: Path, per_host: int, *extra: str) -> list[str]:
     """The whole command line of ``crawl_args``."""
     return archiver(*crawl_args(url, archive, per_host, *extra))
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m archiver ARGS`` run to its end, output captured."""
+    return subprocess.run(
+        archiver(*args), capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600
+    )
+
+
+def kill_after(args: list[str], seconds: float) -> None:
+    """``python -m archiver ARGS`` SIGKILLed ``seconds`` after it started (the kill loops)."""
+    process = subprocess.Popen(
+        archiver(*args), cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(seconds)
+    process.send_signal(signal.SIGKILL)
+    process.wait()

@@ -16,8 +16,6 @@ import argparse
 import json
 import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,14 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from archiver.demo.server import SiteServer  # noqa: E402
-from bench.loopback import ENV, archiver, crawl_args  # noqa: E402
+from bench.loopback import cli, crawl_args, kill_after  # noqa: E402
 from tests.fault_site import FaultSite  # noqa: E402
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        archiver(*args), capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600
-    )
 
 
 def exported(archive: Path) -> list[str] | None:
@@ -48,16 +40,7 @@ def one_run(source: Path, work: Path, expected: list[str], seconds: float, seed:
     archive = work / f"run-{seed}"
     shutil.copytree(source, archive)
     kill_at = random.Random(seed).uniform(0.05, seconds)
-    process = subprocess.Popen(
-        archiver("reindex", "--archive", str(archive)),
-        cwd=ROOT,
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(kill_at)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_after(["reindex", "--archive", str(archive)], kill_at)
     try:
         if (got := exported(archive)) != expected:
             return f"FAIL killed at {kill_at:.2f} s: export gave {len(got or [])} articles"
