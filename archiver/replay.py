@@ -420,14 +420,14 @@ def _unindexed(archive: Path, found: dict[str, FileCheck], indexed: set[str]) ->
         if file.articles - indexed:
             missing[name] = file.articles - indexed
     problems: list[str] = []
-    tried = 0
+    tried, total = 0, sum(len(urls) for urls in missing.values())
     for name, urls in missing.items():
         for record, about in check_file(archive / "warc" / name, set(urls)).records:
             url = canonical_url(record.url)
             if url not in urls:
                 continue
             if tried >= CHECK_EXTRACT_MAX:
-                rest = sum(len(u) for u in missing.values()) - tried
+                rest = total - tried  # (the sets shrink as they are tried: count first)
                 problems.append(
                     f"index: {rest} more article records not in the index were not extracted: "
                     "run `archiver reindex`"
