@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import re
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from archiver.warc import (
     Revisit,
     WarcFileWriter,
     payload_digest,
+    site_of,
     warc_files,
 )
 
@@ -121,12 +121,10 @@ class WarcCapture:
         for url in self.captures.forget_lost(self.directory):
             logger.warning("%s: its archived record is lost; fetching it again", url)
         newest: dict[str, Path] = {}
-        name = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
         wanted = set(prefixes)
         for path in warc_files(self.directory):  # sorted: the newest of a prefix is the last
-            match = name.fullmatch(path.name)
-            if match and match.group(1) in wanted:
-                newest[match.group(1)] = path
+            if (slug := site_of(path.name)) in wanted:
+                newest[slug] = path
         for path in newest.values():
             try:
                 for skipped in self.captures.recover(path):

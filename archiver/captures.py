@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archiver.derived import database_error
-from archiver.errors import DamagedDatabaseError, WarcDamagedError
+from archiver.derived import raise_if_damaged
+from archiver.errors import WarcDamagedError
 from archiver.urls import canonical_url
 from archiver.warc import (
     RecordLocation,
@@ -123,10 +123,8 @@ class CaptureLog:
                 log._move_from_index(archive / "index.db")
         except sqlite3.DatabaseError as exc:
             conn.close()
-            error = database_error(path, exc)
-            if isinstance(error, DamagedDatabaseError):
-                raise error from exc
-            raise  # a full disk, an I/O error: the caller's to report
+            raise_if_damaged(path, exc)
+            raise
         return log
 
     def _move_from_index(self, index_path: Path) -> None:

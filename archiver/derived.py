@@ -48,6 +48,15 @@ def database_error(path: Path | str, exc: sqlite3.DatabaseError) -> Exception:
     return ArchiverError(f"{name} could not be used ({message})")  # I/O error, permissions...
 
 
+def raise_if_damaged(path: Path | str, exc: sqlite3.DatabaseError) -> None:
+    """Raise ``DamagedDatabaseError`` (from ``exc``) when ``exc`` says the derived database
+    ``path`` is damaged; else return, and the caller re-raises ``exc`` (a full disk, an I/O
+    error: the caller's to report, as a crawl does in its report)."""
+    error = database_error(path, exc)
+    if isinstance(error, DamagedDatabaseError):
+        raise error from exc
+
+
 def rebuild_path(live: Path) -> Path:
     """Where the rebuild of ``live`` is made, beside it (``index.db.new``)."""
     return live.with_name(live.name + ".new")

@@ -25,8 +25,8 @@ from typing import Any
 import sqlite_utils
 
 from archiver import search as fulltext
-from archiver.derived import database_error
-from archiver.errors import ArchiveNotFoundError, DamagedDatabaseError, IndexMismatchError
+from archiver.derived import raise_if_damaged
+from archiver.errors import ArchiveNotFoundError, IndexMismatchError
 from archiver.items import ArticleItem, MediaItem
 from archiver.search import Hit
 from archiver.site import Site
@@ -98,10 +98,8 @@ class Index:
             self._ensure_schema(check=not rebuilding)
         except sqlite3.DatabaseError as exc:  # garbage, truncated, malformed: say so in a line
             self.conn.close()
-            error = database_error(self.path, exc)
-            if isinstance(error, DamagedDatabaseError):
-                raise error from exc
-            raise  # a full disk, an I/O error: the caller's to report
+            raise_if_damaged(self.path, exc)
+            raise
 
     def __enter__(self) -> Index:
         return self
@@ -472,27 +470,40 @@ class Index:
             if sizes is None or whole_on_disk(name, offset, length, sizes)
         }
 
-    def settled(self, site: str) -> str | None:
-        """When the last run that crawled ``site`` to its end finished (not stopped by a
-        signal or a fault such as a full disk; a killed run leaves no row): articles seen
-        since came from a run that ended early. None: no run ever ended normally."""
-        row = self.conn.execute(
-            "SELECT finished FROM crawls WHERE json_type(sites, ?) IS NOT NULL "
-            "AND json_extract(report, '$.stopped') IS NULL ORDER BY id DESC LIMIT 1",
-            (f'$."{site}"',),  # slugs hold no quotes (archiver.site)
-        ).fetchone()
-        return str(row[0]) if row else None
+    def settled(self, slugs: Iterable[str]) -> dict[str, str | None]:
+        """For each site, when the last run that crawled it to its end finished (not stopped
+        by a signal or a fault such as a full disk; a killed run leaves no row): articles seen
+        since came from a run that ended early. None: no run of it ever ended normally.
 
-    def incomplete_articles(self, site: str, known_media: set[str]) -> set[str]:
+        One pass over the runs, newest first, for every site of a run at once, ending as soon
+        as each has its run (mostly the newest): asked site by site, each question parsed the
+        JSON of the runs again, hundreds of sites times runs of hundreds of sites."""
+        left = set(slugs)
+        found: dict[str, str | None] = dict.fromkeys(left)
+        rows = self.conn.execute(
+            "SELECT finished, sites FROM crawls "
+            "WHERE json_extract(report, '$.stopped') IS NULL ORDER BY id DESC"
+        )
+        for finished, sites in rows:
+            if not left:
+                break
+            ended = left & set(json.loads(sites or "{}"))
+            for slug in ended:
+                found[slug] = finished
+            left -= ended
+        return found
+
+    def incomplete_articles(
+        self, site: str, known_media: set[str], settled: str | None
+    ) -> set[str]:
         """Articles seen since the site's last normal run (``settled``) with a photo or an
         attachment not archived: a run stopped early (disk full, a signal, ``kill -9``) between
         fetching an article and its media. The next run fetches them again (a conditional GET)
         so that it fetches the media they miss."""
-        since = self.settled(site) or ""
         rows = self.conn.execute(  # >=: times are in seconds, and a run can start in the
             # second the last one finished (the test failed 1 run in 3 with >)
             "SELECT url, images, attachments FROM articles WHERE site = ? AND last_seen >= ?",
-            (site, since),
+            (site, settled or ""),
         )
         return {
             url

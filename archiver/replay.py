@@ -10,10 +10,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import hashlib
 import logging
-import mmap
-import os
-import re
-import zlib
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +23,7 @@ from archiver.index import Index
 from archiver.items import MediaItem
 from archiver.lock import ArchiveLock
 from archiver.urls import canonical_url
-from archiver.warc import Skipped, StoredRecord, iter_records, warc_files
+from archiver.warc import Skipped, StoredRecord, iter_records, site_of, warc_files
 from archiver.workers import PageWorkers, Processed, default_workers, process_article
 
 logger = logging.getLogger(__name__)
@@ -112,12 +108,8 @@ def _rebuild(
             report.files += 1
             _replay_file(path, captures, queue, report)
         queue.drain()
-        for slug in {_site_of(skipped.filename) for skipped in report.damaged} - {""}:
+        for slug in {site_of(skipped.filename) for skipped in report.damaged} - {""}:
             index.forget_walked(slug)  # what was lost may be linked from any listing page
-
-
-#: ``<site slug>-<timestamp>-<serial>.warc.gz``, the names ``WarcFileWriter`` gives.
-_FILE_NAME = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
 
 
 def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: ReplayReport) -> None:
@@ -130,7 +122,7 @@ def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: Repla
     reader = iter_records(path)  # reads past damage: the intact records only
     pending: StoredRecord | None = None  # the last response, until its metadata comes
     skips = 0  # len(reader.skipped) when it came
-    site = _site_of(path.name)
+    site = site_of(path.name)
 
     def orphan() -> None:
         if pending is not None and len(reader.skipped) > skips and _is_html(pending):
@@ -149,12 +141,6 @@ def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: Repla
                 pending = None
     orphan()
     report.damaged += reader.skipped
-
-
-def _site_of(filename: str) -> str:
-    """The site slug a WARC file is named after, or ""."""
-    match = _FILE_NAME.fullmatch(filename)
-    return match.group(1) if match else ""
 
 
 def _is_html(record: StoredRecord) -> bool:
@@ -228,46 +214,6 @@ class _Replay:
 
 
 # -- check ------------------------------------------------------------------------
-#: Bytes of compressed input fed at a time while walking the gzip members of a file.
-_CHUNK = 1 << 16
-
-
-def gzip_members_problem(path: Path) -> str | None:
-    """Walk the gzip members of a file; say what is wrong (truncation, garbage), or None.
-
-    warcio does not notice a truncated final member (warcio issue 138): this does. The file
-    is read through a memory map in chunks, so a 1 GB WARC costs one pass (handing zlib the
-    rest of the file for each member made it quadratic: minutes for 300 MB).
-    """
-    with open(path, "rb") as stream:
-        if os.fstat(stream.fileno()).st_size == 0:
-            return None
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            view = memoryview(mapped)
-            try:
-                return _walk_members(view)
-            finally:
-                view.release()
-
-
-def _walk_members(view: memoryview) -> str | None:
-    size, pos = len(view), 0
-    while pos < size:
-        start = pos
-        decomp = zlib.decompressobj(31)
-        while not decomp.eof:
-            if pos >= size:
-                return f"truncated gzip member at offset {start}"
-            chunk = view[pos : pos + _CHUNK]
-            try:
-                decomp.decompress(chunk)
-            except zlib.error as exc:
-                return f"bad gzip member at offset {start}: {exc}"
-            pos += len(chunk)
-        pos -= len(decomp.unused_data)
-    return None
-
-
 @dataclass
 class FileCheck:
     """What ``check_file`` found in one WARC file: its damaged ranges, where each response

@@ -139,6 +139,16 @@ def _warc_date(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+#: ``<site slug>-<YYYYMMDDhhmmss>-<serial>.warc.gz``: the names ``WarcFileWriter`` gives.
+FILE_NAME = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
+
+
+def site_of(filename: str) -> str:
+    """The site slug a WARC file of ours is named after, or "" (a file of another tool)."""
+    match = FILE_NAME.fullmatch(filename)
+    return match.group(1) if match else ""
+
+
 class WarcFileWriter:
     """Appends records to ``<dir>/<prefix>-<YYYYMMDDhhmmss>-<serial>.warc.gz`` files.
 
@@ -523,6 +533,18 @@ def _parse(
     return records
 
 
+def _member_at(view: mmap.mmap, pos: int) -> tuple[bytes, int, bool]:
+    """The bytes of the record at ``pos`` (a gzip member, decompressed, or an uncompressed
+    record), where it ends, and whether it was gzipped; ``_Damaged`` if none is readable."""
+    if view[pos : pos + 3] == _GZIP_START:
+        data, end = _inflate(view, pos)
+        return data, end, True
+    if view[pos : pos + len(_WARC_START)] == _WARC_START:
+        data, end = _plain_record(view, pos)
+        return data, end, False
+    raise _Damaged("not a gzip member or WARC record")
+
+
 def _gzip_warc_at(view: mmap.mmap, pos: int) -> bool:
     """Whether a gzip member that decompresses to a WARC record starts at ``pos``."""
     try:
@@ -581,16 +603,12 @@ class WarcReader:
             pos = end
 
     def _read_at(self, view: mmap.mmap, pos: int) -> tuple[list[StoredRecord], int]:
-        name = self.path.name
-        if view[pos : pos + 3] == _GZIP_START:
-            data, end = _inflate(view, pos)
-            if not data.startswith(_WARC_START):
-                raise _Damaged("gzip data that is not a WARC record")
-            return _parse(data, name, pos, end - pos, self.check_digests), end
-        if view[pos : pos + len(_WARC_START)] == _WARC_START:
-            data, end = _plain_record(view, pos)
-            return _parse(data, name, pos, end - pos, digests=True), end
-        raise _Damaged("not a gzip member or WARC record")
+        data, end, gzipped = _member_at(view, pos)
+        if not data.startswith(_WARC_START):
+            raise _Damaged("gzip data that is not a WARC record")
+        # uncompressed records have no CRC: their digests are checked instead
+        digests = self.check_digests or not gzipped
+        return _parse(data, self.path.name, pos, end - pos, digests), end
 
     @staticmethod
     def _resume(view: mmap.mmap, pos: int, gzip: bool, plain: bool) -> int:
@@ -640,12 +658,7 @@ def read_record(path: Path, offset: int) -> ArcWarcRecord:
             )
         with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as view:
             try:
-                if view[offset : offset + 3] == _GZIP_START:
-                    data, _end = _inflate(view, offset)
-                elif view[offset : offset + len(_WARC_START)] == _WARC_START:
-                    data, _end = _plain_record(view, offset)
-                else:
-                    raise _Damaged("no record starts there")
+                data, _end, _gzipped = _member_at(view, offset)
             except _Damaged as damage:
                 raise WarcDamagedError(
                     f"{path.name}@{offset}: damaged record ({damage}): `archiver check` says more"

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
@@ -116,7 +117,7 @@ class NewsSpider(scrapy.Spider):
         self.by_netloc: dict[str, str] = {}
         for state in self.sites.values():
             for listing in state.listings:
-                self.by_netloc.setdefault(urlparse_cached(Request(listing)).netloc, state.slug)
+                self.by_netloc.setdefault(urlsplit(listing).netloc, state.slug)
         self.slug = next(iter(self.sites))  # the first (the only one, for scrapy crawl)
         self.max_articles = int(max_articles) if max_articles else None
         self.since = since or None
@@ -175,11 +176,14 @@ class NewsSpider(scrapy.Spider):
             return
         sizes = file_sizes(path.parent / "warc")  # a row whose record is cut off is not known
         with Index(path) as index:
+            settled = index.settled(self.sites)
             for state in self.sites.values():
                 lost: set[str] = set()
                 state.known = index.known_articles(state.slug, sizes, lost)
                 state.known_media = index.known_media(state.slug, sizes)
-                state.incomplete = index.incomplete_articles(state.slug, state.known_media)
+                state.incomplete = index.incomplete_articles(
+                    state.slug, state.known_media, settled[state.slug]
+                )
                 # a lost article may be on any listing page: walk them all to find it again
                 state.walked_before = index.walked(state.slug) is not None and not lost
                 if lost:
