@@ -69,26 +69,26 @@ HTTPERROR_ALLOW_ALL = True
 
 # -- the pipeline -------------------------------------------------------------------------------
 EXTENSIONS = {
-    "archiver.capture.WarcCapture": 100,
-    "archiver.politeness.CrawlDelay": 200,
+    "archiver.crawl.recorder.WarcCapture": 100,
+    "archiver.crawl.politeness.CrawlDelay": 200,
 }
 #: Scrapy's downloader, fixed to keep CONCURRENT_REQUESTS_PER_DOMAIN with no delay.
-DOWNLOADER = "archiver.downloader.PoliteDownloader"
+DOWNLOADER = "archiver.crawl.downloader.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "archiver.middlewares.BackoffRetryMiddleware": 550,
-    "archiver.middlewares.ConditionalGetMiddleware": 580,
+    "archiver.crawl.middlewares.BackoffRetryMiddleware": 550,
+    "archiver.crawl.middlewares.ConditionalGetMiddleware": 580,
 }
-#: Processes that decode, extract and segment article pages (``archiver.workers``); unset:
+#: Processes that decode, extract and segment article pages (``archiver.jobs.workers``); unset:
 #: one per CPU core but one, at least one; 0: in the crawl's own process. With fewer than
 #: two, the index writer segments the articles (``workers.workers_segment``).
 ARCHIVER_WORKERS = None
 #: The index is written in batches of this many items, or of what came within this many
-#: seconds (``archiver.pipelines``).
+#: seconds (``archiver.crawl.pipelines``).
 ARCHIVER_INDEX_BATCH = 100
 ARCHIVER_INDEX_BATCH_SECONDS = 1.0
 ITEM_PIPELINES = {
-    "archiver.pipelines.IndexPipeline": 300,
+    "archiver.crawl.pipelines.IndexPipeline": 300,
 }
 #: Each response's callback output runs through this many tasks: 100 (the default) costs CPU
 #: for nothing here (FACTS.md: 8 made a fetch-only crawl 1.6x cheaper).

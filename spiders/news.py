@@ -8,8 +8,9 @@ downloader keeps a slot per host (per-host politeness as with a crawler per site
 pool and one index writer, however many sites (a crawler per site cost about 145 MB and two
 processes each, issue 12). What the spider knows of each site (its archived articles and media,
 its listing pages, its --max-articles count) lives in a ``SiteState``; every request carries its
-site's slug in ``meta["archiver_site"]``. Every fetch is written to WARC by ``archiver.capture``
-whatever happens here; this spider decides what to fetch and which pages are articles.
+site's slug in ``meta["archiver_site"]``. Every fetch is written to WARC by
+``archiver.crawl.recorder`` whatever happens here; this spider decides what to fetch and which
+pages are articles.
 """
 
 from __future__ import annotations
@@ -33,14 +34,15 @@ from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from archiver import sitestats
-from archiver.index import Index
-from archiver.items import ArticleItem, MediaItem
-from archiver.pages import NotAPage, page_text
-from archiver.site import Site, slug_for_url
+from archiver.crawl import sitestats
+from archiver.extract.items import ArticleItem, MediaItem
+from archiver.extract.pages import NotAPage, page_text
+from archiver.index.store import Index
+from archiver.jobs.workers import PageWorkers, crawl_workers, process_article, workers_segment
+from archiver.registry import Site, slug_for_url
 from archiver.urls import canonical_url
-from archiver.warc import file_sizes, read_payload
-from archiver.workers import PageWorkers, crawl_workers, process_article, workers_segment
+from archiver.warc.reader import read_payload
+from archiver.warc.records import file_sizes
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
@@ -264,7 +266,7 @@ class NewsSpider(scrapy.Spider):
     async def parse_article(
         self, response: Response
     ) -> AsyncIterator[ArticleItem | scrapy.Request]:
-        """Extraction and segmentation run in a page worker (``archiver.workers``); the
+        """Extraction and segmentation run in a page worker (``archiver.jobs.workers``); the
         reactor goes on fetching meanwhile."""
         state = self._state(response)
         if response.status >= 400:

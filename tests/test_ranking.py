@@ -1,4 +1,4 @@
-"""Our bm25 for phrase queries (``archiver.ranking``) against FTS5's own ``bm25()``."""
+"""Our bm25 for phrase queries (``archiver.search.ranking``) against FTS5's own ``bm25()``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver import query as q
-from archiver import ranking
-from archiver.index import Index
+from archiver.index.store import Index
+from archiver.search import query as q
+from archiver.search import ranking
+from archiver.search.results import search as search_articles
 from tests.articles import article as _item
 
 PHRASE = "สถานการณ์การแพร่ระบาด"  # three words for the segmenter: FTS5 scans every match
@@ -49,7 +50,7 @@ def test_phrase_scores_order_rows_as_fts5_bm25_does(index: Index) -> None:
 
 
 def test_search_ranks_a_title_match_and_more_occurrences_first(index: Index) -> None:
-    hits = index.search(PHRASE, limit=20)[1]
+    hits = search_articles(index.conn, PHRASE, limit=20)[1]
     ranks = [int(h.url.rsplit("/", 1)[1]) for h in hits]
     assert len(ranks) == 12 and 99 not in ranks
     assert set(ranks[:3]) == {0, 4, 8}  # the title matches

@@ -1,4 +1,4 @@
-"""Page workers (archiver.workers): the same result as in the crawl's own process, survival
+"""Page workers (archiver.jobs.workers): the same result as in the crawl's own process, survival
 of a dead worker, and processes that do not outlive their crawl."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from archiver.workers import NOT_AN_ARTICLE, PageWorkers, process_article
+from archiver.jobs.workers import NOT_AN_ARTICLE, PageWorkers, process_article
 from tests.conftest import ROOT
 from tests.gold import load
 
@@ -74,7 +74,7 @@ def test_no_workers_means_the_calling_process() -> None:
 def test_workers_exit_when_their_parent_is_killed() -> None:
     script = (
         "import os, sys, time\n"
-        "from archiver.workers import PageWorkers\n"
+        "from archiver.jobs.workers import PageWorkers\n"
         "if __name__ == '__main__':\n"
         "    w = PageWorkers(2)\n"
         "    pids = {w.submit(os.getpid).result() for _ in range(20)}\n"
@@ -112,9 +112,9 @@ def _zombie(pid: int) -> bool:
 def test_pages_left_unsegmented_are_segmented_by_the_index_writer(tmp_path) -> None:
     """With one page worker the index writer segments (``workers_segment``): the word table
     must end up holding exactly the tokens the workers would have given it."""
-    from archiver.index import Index
-    from archiver.warc import RecordLocation
-    from archiver.workers import workers_segment
+    from archiver.index.store import Index
+    from archiver.jobs.workers import workers_segment
+    from archiver.warc.records import RecordLocation
 
     assert not workers_segment(1) and not workers_segment(0) and workers_segment(2)
     tokens = {}

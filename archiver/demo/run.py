@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from archiver import crawl as crawling
+from archiver.cli.output import format_hits, format_report
+from archiver.crawl import run
 from archiver.demo.server import SiteServer
 from archiver.demo.site import DEMO_LISTING, DEMO_QUERY, demo_routes
-from archiver.index import open_existing
-from archiver.views import format_hits, format_report
+from archiver.index.store import open_existing
+from archiver.search.results import search as search_articles
 
 #: Settings for a site on our own machine: no delay, no throttle.
 LOOPBACK_SETTINGS = {
@@ -31,11 +32,11 @@ def run_demo(archive: Path) -> Iterator[str]:
         listing = server.base_url + DEMO_LISTING
         yield f"demo agency site serving on {server.base_url}"
         yield f"crawling {listing} into {Path(archive).resolve()} ..."
-        targets = [crawling.Target("demo", [listing])]
-        report = crawling.run(archive, targets, overrides=LOOPBACK_SETTINGS)
+        targets = [run.Target("demo", [listing])]
+        report = run.run(archive, targets, overrides=LOOPBACK_SETTINGS)
         yield format_report(report, archive)
     with open_existing(archive) as index:
-        total, hits = index.search(DEMO_QUERY, site="demo", limit=3)
+        total, hits = search_articles(index.conn, DEMO_QUERY, site="demo", limit=3)
     yield ""
     yield f"$ archiver search {DEMO_QUERY} --site demo --limit 3"
     yield format_hits(total, hits, 0)
