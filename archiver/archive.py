@@ -1,4 +1,11 @@
-"""One run at a time per archive: an advisory lock on ``<archive>/.lock``.
+"""The archive: every path of it in one place (``Archive``), and its lock (one run at a time).
+
+An archive is a folder: ``warc/`` (the WARC files, the source of truth), ``index.db`` (articles
+and media, full-text search), ``captures.db`` (what was fetched when: conditional GETs, dedup),
+``crawls.jsonl`` (one report per run) and ``.lock``. Everything but ``warc/`` can be rebuilt
+from ``warc/`` (``archiver reindex``; the run reports are kept).
+
+The lock is an advisory lock on ``<archive>/.lock``.
 
 ``flock`` locks belong to the open file: the kernel drops them when the process ends, however it
 ends (kill -9 included), so a dead run never leaves the archive locked.
@@ -8,17 +15,55 @@ from __future__ import annotations
 
 import fcntl
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from archiver.errors import ArchiveLockedError
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The paths of the archive in folder ``root``."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, where: Path | str | None) -> Archive:
+        return cls(Path(where or "."))
+
+    @classmethod
+    def of_settings(cls, settings: Any) -> Archive:
+        """The archive a crawl writes to (the ``ARCHIVER_ARCHIVE`` setting)."""
+        return cls.of(settings.get("ARCHIVER_ARCHIVE"))
+
+    @property
+    def warc(self) -> Path:
+        return self.root / "warc"
+
+    @property
+    def index(self) -> Path:
+        return self.root / "index.db"
+
+    @property
+    def captures(self) -> Path:
+        return self.root / "captures.db"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "crawls.jsonl"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
 
 
 class ArchiveLock:
     """``with ArchiveLock(archive, "crawl"):`` or ArchiveLockedError naming the holder."""
 
     def __init__(self, archive: Path, purpose: str) -> None:
-        self.path = Path(archive) / ".lock"
+        self.path = Archive.of(archive).lock_file
         self.purpose = purpose
         self._fd: int | None = None
 

@@ -6,8 +6,6 @@ Our own keys are ``ARCHIVER_*``. Anything here can be overridden per run with
 
 import os
 
-from archiver import __version__
-
 BOT_NAME = "thai-news-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -30,14 +28,11 @@ ARCHIVER_RECHECK_DAYS = 0.0
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 
 
-def user_agent(contact_url: str) -> str:
-    """The User-Agent naming the project and where to read about it (``-s
-    ARCHIVER_CONTACT_URL=...`` changes it too, ``archiver.crawl.crawl_settings``)."""
-    return f"thai-news-archiver/{__version__} (+{contact_url})"
-
-
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
-USER_AGENT = user_agent(ARCHIVER_CONTACT_URL)
+#: Unset: "thai-news-archiver/<version> (+<ARCHIVER_CONTACT_URL>)", made when the crawl starts
+#: from the settings in force (``archiver.crawl.agent``); ``-s USER_AGENT=...`` replaces it.
+USER_AGENT = None
+ADDONS = {"archiver.crawl.agent.UserAgent": 0}
 ROBOTSTXT_OBEY = True
 #: Per site: a run of N sites may have N times this many requests in flight
 #: (``archiver.crawl.run_concurrency``); per host, CONCURRENT_REQUESTS_PER_DOMAIN rules.

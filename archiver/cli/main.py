@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from archiver import __version__
+from archiver.archive import Archive
 from archiver.errors import ArchiverError
 
 ARCHIVE_HELP = "Archive folder (default ./archive, or $ARCHIVER_ARCHIVE)."
@@ -45,7 +46,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             except sqlite3.DatabaseError as exc:  # damage found mid-query: the index's, mostly
                 from archiver.index.derived import database_error
 
-                error = database_error(Path(kwargs.get("archive") or ".") / "index.db", exc)
+                error = database_error(Archive.of(kwargs.get("archive")).index, exc)
                 if error is exc:  # a bug of ours, not damage
                     raise
                 raise error from exc
@@ -333,7 +334,7 @@ def reindex(archive: Path) -> None:
     """
     from archiver.jobs.reindex import reindex as replay
 
-    if not (Path(archive) / "warc").is_dir():
+    if not Archive(archive).warc.is_dir():
         raise ArchiverError(f"no WARC files under {archive}/warc")
     report = replay(archive)
     for skipped in report.damaged:
@@ -378,7 +379,7 @@ def demo(archive: Path) -> None:
 
     Example: archiver demo --archive /tmp/demo-archive
     """
-    from archiver.demo.run import run_demo
+    from archiver.cli.demo import run_demo
 
     for line in run_demo(archive):
         click.echo(line)

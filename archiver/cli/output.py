@@ -13,27 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from archiver import names
+from archiver.archive import Archive
 from archiver.errors import ArchiverError
 from archiver.index.store import open_existing
 from archiver.search.results import Hit
-from archiver.thai.encoding import decode_html
+from archiver.thai.dates import thai_date as be_date
+from archiver.thai.encoding import charset_of, decode_html
 from archiver.urls import canonical_url
 from archiver.warc.reader import read_record
-
-THAI_MONTHS = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
 
 
 def thai_date(iso: str | None) -> str:
@@ -41,7 +29,7 @@ def thai_date(iso: str | None) -> str:
     if not iso:
         return "date unknown"
     day = dt.date.fromisoformat(iso)
-    return f"{iso} ({day.day} {THAI_MONTHS[day.month - 1]} {day.year + 543})"
+    return f"{iso} ({be_date(day, short=True)})"
 
 
 # -- sites ------------------------------------------------------------------------
@@ -49,7 +37,7 @@ def site_rows(archive: Path) -> list[dict[str, Any]]:
     from archiver.registry import AGENCIES
 
     stats: dict[str, tuple[str | None, int]] = {}
-    if (Path(archive) / "index.db").exists():
+    if Archive(archive).index.exists():
         with open_existing(archive) as index:
             stats = index.site_stats()
     rows = []
@@ -90,10 +78,12 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
             return
         last[0] = now
         articles = sum(
-            stats.get(f"archiver/articles_{k}", 0) for k in ("new", "changed", "unchanged")
+            stats.get(names.ARTICLES_PREFIX + k, 0) for k in ("new", "changed", "unchanged")
         )
-        media = stats.get("archiver/media_image", 0) + stats.get("archiver/media_attachment", 0)
-        mb = stats.get("archiver/bytes_fetched", 0) / 1e6
+        media = stats.get(names.MEDIA_PREFIX + names.ROLE_IMAGE, 0) + stats.get(
+            names.MEDIA_PREFIX + names.ROLE_ATTACHMENT, 0
+        )
+        mb = stats.get(names.BYTES_FETCHED, 0) / 1e6
         sys.stderr.write(f"\r{slug}: {articles} articles, {media} media, {mb:.1f} MB   ")
         sys.stderr.flush()
 
@@ -202,7 +192,7 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
         return _versions(archive, row["url"]) if "text" in row else row["url"]
     if not row.get("warc_filename"):
         raise ArchiverError(f"{url} has no WARC record in the index")
-    path = Path(archive) / "warc" / row["warc_filename"]
+    path = Archive(archive).warc / row["warc_filename"]
     if not path.exists():
         raise ArchiverError(f"WARC file {path} is missing")
     record = read_record(path, row["warc_offset"])
@@ -211,8 +201,7 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
     body = record.content_stream().read()
     if what == "html":
         ctype = record.http_headers.get_header("Content-Type") if record.http_headers else ""
-        declared = ctype.split("charset=", 1)[1].strip() if ctype and "charset=" in ctype else None
-        return decode_html(body, declared)[0]
+        return decode_html(body, charset_of(ctype))[0]
     meta = {
         k: row.get(k)
         for k in (
@@ -229,7 +218,7 @@ def show_record(archive: Path, url: str, what: str | None) -> str:
         )
         if row.get(k) is not None
     }
-    meta["warc"] = f"{row['warc_filename']}@{row['warc_offset']} ({len(body)} bytes of payload)"
+    meta[names.WARC] = f"{row['warc_filename']}@{row['warc_offset']} ({len(body)} bytes of payload)"
     head = "\n".join(f"{k}: {v}" for k, v in meta.items())
     return head + ("\n\n" + row["text"] if row.get("text") else "")
 

@@ -50,7 +50,7 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
             raise CrawlConfigError(f"setting names are upper case: {name.upper()}, not {name}")
     for name, kind, low, high in setting_rules:
         value = settings.get(name)
-        if value is None or (value == "" and getattr(project, name, "") is None):
+        if value is None or (value == "" and kind is not str and getattr(project, name, 0) is None):
             continue  # unset, or empty where unset is the default (ARCHIVER_WORKERS)
         problem = _rule_problem(value, kind, low, high)
         if problem:
@@ -103,9 +103,4 @@ def crawl_settings(archive: Path, overrides: dict[str, str], log_level: str) -> 
     settings.set("LOG_LEVEL", log_level, priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="cmdline")
     settings.setdict(overrides, priority="cmdline")
-    if "ARCHIVER_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
-        from archiver.settings import user_agent
-
-        agent = user_agent(overrides["ARCHIVER_CONTACT_URL"])
-        settings.set("USER_AGENT", agent, priority="cmdline")
     return settings

@@ -12,14 +12,15 @@ import asyncio
 import email.utils
 import logging
 import time
-from pathlib import Path
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.http import Response
 
-from archiver.index.capture_log import LOOKED_UP, CaptureLog
+from archiver import names
+from archiver.archive import Archive
+from archiver.index.capture_log import CaptureLog
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ class ConditionalGetMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.warc_directory = Path(crawler.settings.get("ARCHIVER_ARCHIVE") or ".") / "warc"
+        self.warc_directory = Archive.of_settings(crawler.settings).warc
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
@@ -47,7 +48,7 @@ class ConditionalGetMiddleware:
         if earlier is not None and not log.intact(earlier, self.warc_directory):
             logger.warning("%s: its archived record is damaged; fetching it again", request.url)
             earlier = None  # a full fetch: a 304 or a revisit would point at lost bytes
-        request.meta[LOOKED_UP] = (request.url, earlier)
+        request.meta[names.EARLIER] = (request.url, earlier)
         if earlier is None:
             return
         if earlier.etag:
@@ -78,8 +79,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
         super().__init__(settings)
-        self.backoff = settings.getfloat("ARCHIVER_RETRY_BACKOFF", 1.0)
-        self.retry_after_max = settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 120.0)
+        self.backoff = settings.getfloat("ARCHIVER_RETRY_BACKOFF")
+        self.retry_after_max = settings.getfloat("ARCHIVER_RETRY_AFTER_MAX")
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
@@ -92,9 +93,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
                 "%s: Retry-After %.0f s is too long; giving up for now", request.url, wait
             )
             if self.crawler.stats is not None:
-                self.crawler.stats.inc_value("archiver/retry_after_too_long")
+                self.crawler.stats.inc_value(names.RETRY_AFTER_TOO_LONG)
             return response
-        retry = self._retry(request, f"HTTP {response.status}")
+        retry = self._retry_request(request, f"HTTP {response.status}")
         if retry is None:
             return response
         await self._pause(request, wait)
@@ -105,10 +106,23 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ) -> Request | Response | None:
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
-        retry = self._retry(request, exception)
+        retry = self._retry_request(request, exception)
         if retry is not None:
             await self._pause(request, None)
         return retry
+
+    def _retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The retry of ``request`` (Scrapy's public ``get_retry_request``: counts, logs, gives
+        up after RETRY_TIMES), or None when its retries are spent."""
+        spider = self.crawler.spider
+        assert spider is not None
+        return get_retry_request(
+            request,
+            spider=spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+        )
 
     async def _pause(self, request: Request, retry_after: float | None) -> None:
         attempt = request.meta.get("retry_times", 0) + 1

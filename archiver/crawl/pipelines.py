@@ -26,12 +26,13 @@ import logging
 import os
 import sqlite3
 import time
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
+from archiver import names
+from archiver.archive import Archive
 from archiver.crawl import sitestats
 from archiver.errors import is_disk_full
 from archiver.extract.items import ArticleItem, MediaItem
@@ -51,9 +52,9 @@ class IndexPipeline:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.path = Path(crawler.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
-        self.batch_size = max(1, crawler.settings.getint("ARCHIVER_INDEX_BATCH", 100))
-        self.max_age = crawler.settings.getfloat("ARCHIVER_INDEX_BATCH_SECONDS", 1.0)
+        self.path = Archive.of_settings(crawler.settings).index
+        self.batch_size = max(1, crawler.settings.getint("ARCHIVER_INDEX_BATCH"))
+        self.max_age = crawler.settings.getfloat("ARCHIVER_INDEX_BATCH_SECONDS")
         self.writer: cf.ProcessPoolExecutor | None = None
         self.articles: list[ArticleItem] = []
         self.media: list[MediaItem] = []
@@ -98,7 +99,7 @@ class IndexPipeline:
         stats = self.crawler.stats
         site = str(getattr(item, "site", ""))
         if getattr(item, "warc", None) is None:  # not archived (a failed WARC write): no row
-            sitestats.inc(stats, site, "archiver/not_archived")
+            sitestats.inc(stats, site, names.NOT_ARCHIVED)
             return item
         if not self.articles and not self.media:
             self.oldest = time.monotonic()
@@ -106,7 +107,7 @@ class IndexPipeline:
             self.articles.append(item)
         elif isinstance(item, MediaItem):
             self.media.append(item)
-            sitestats.inc(stats, site, f"archiver/media_{item.kind}")
+            sitestats.inc(stats, site, names.MEDIA_PREFIX + item.kind)
         if len(self.articles) + len(self.media) >= self.batch_size:
             self._flush()
         if len(self.pending) > MAX_PENDING:  # the writer is behind: wait for its oldest batch
@@ -146,9 +147,9 @@ class IndexPipeline:
                 logger.error("writing a batch to the index failed: %r", exc)
                 kind = "disk_full" if is_disk_full(exc) else "index_write_failed"
                 for site in sorted(set(sites)) or [getattr(self.crawler.spider, "slug", "")]:
-                    sitestats.inc(stats, site, f"archiver/errors/{kind}")
+                    sitestats.inc(stats, site, names.ERRORS_PREFIX + kind)
                 if isinstance(exc, (OSError, sqlite3.Error)):  # the index cannot be written:
                     sitestats.stop(self.crawler, "index_write_failed", exc)  # stop, as for WARC
                 continue  # a bug on some items: the other batches go on
             for site, status in zip(sites, statuses or (), strict=False):
-                sitestats.inc(stats, site, f"archiver/articles_{status}")
+                sitestats.inc(stats, site, names.ARTICLES_PREFIX + status)

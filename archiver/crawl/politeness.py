@@ -22,8 +22,8 @@ class CrawlDelay:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.user_agent = crawler.settings.get("USER_AGENT", "")
-        self.max_delay = crawler.settings.getfloat("ARCHIVER_MAX_CRAWL_DELAY", 60.0)
+        self.user_agent = crawler.settings.get("USER_AGENT")
+        self.max_delay = crawler.settings.getfloat("ARCHIVER_MAX_CRAWL_DELAY")
         self.delays: dict[str, float] = {}
 
     @classmethod
@@ -49,7 +49,10 @@ class CrawlDelay:
             self._enforce(host)
 
     def _enforce(self, host: str) -> None:
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not started yet (Scrapy 2.13+ raises rather than give None)
+            return
         if engine is None:
             return
         for key, slot in engine.downloader.slots.items():

@@ -27,9 +27,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from archiver import names
+from archiver.archive import Archive
 from archiver.crawl import sitestats
 from archiver.errors import is_disk_full
-from archiver.index.capture_log import LOOKED_UP, Capture, CaptureLog, capture_of
+from archiver.index.capture_log import Capture, CaptureLog, capture_of
 from archiver.warc.records import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
@@ -89,11 +91,11 @@ class WarcCapture:
         archive = settings.get("ARCHIVER_ARCHIVE")
         if not archive:
             raise NotConfigured("ARCHIVER_ARCHIVE is not set")
-        self.directory = Path(archive) / "warc"
+        self.directory = Archive.of(archive).warc
         self.max_size = settings.getint("ARCHIVER_WARC_MAX_SIZE")
-        self.gzip_level = settings.getint("ARCHIVER_WARC_GZIP_LEVEL", 3)
-        self.operator = settings.get("ARCHIVER_OPERATOR", "")
-        self.user_agent = settings.get("USER_AGENT", "")
+        self.gzip_level = settings.getint("ARCHIVER_WARC_GZIP_LEVEL")
+        self.operator = settings.get("ARCHIVER_OPERATOR")
+        self.user_agent = settings.get("USER_AGENT")
         self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
         self.crawler = crawler
         self.writers: dict[str, WarcFileWriter] = {}  # by site slug
@@ -146,11 +148,11 @@ class WarcCapture:
         self.open = False
         stats = self.crawler.stats
         for slug, writer in self.writers.items():
-            sitestats.set_value(stats, slug, "archiver/warc_bytes", writer.bytes_written)
-            sitestats.set_value(stats, slug, "archiver/warc_records", writer.records_written)
+            sitestats.set_value(stats, slug, names.WARC_BYTES, writer.bytes_written)
+            sitestats.set_value(stats, slug, names.WARC_RECORDS, writer.records_written)
             if stats is not None:
-                stats.inc_value("archiver/warc_bytes", writer.bytes_written)
-                stats.inc_value("archiver/warc_records", writer.records_written)
+                stats.inc_value(names.WARC_BYTES, writer.bytes_written)
+                stats.inc_value(names.WARC_RECORDS, writer.records_written)
             writer.close()
         self.writers.clear()
         self.captures.close()
@@ -163,30 +165,30 @@ class WarcCapture:
         if not self.open:
             return
         if self.failed:  # a capture failed: the crawl is stopping; nothing more is archived
-            request.meta["warc"] = None
+            request.meta[names.WARC] = None
             return
         slug = _slug_for(spider, request)
         try:
             self._capture(slug, response, request)
         except Exception as exc:  # a full disk, a bug: stop before indexing what is not archived
-            request.meta["warc"] = None
+            request.meta[names.WARC] = None
             self._fail(slug, "warc_write_failed", exc)
 
     def _fail(self, slug: str, reason: str, exc: BaseException) -> None:
         self.failed = True
         kind = "disk_full" if is_disk_full(exc) else reason
-        sitestats.inc(self.crawler.stats, slug, f"archiver/errors/{kind}")
+        sitestats.inc(self.crawler.stats, slug, names.ERRORS_PREFIX + kind)
         sitestats.stop(self.crawler, reason, exc)
 
     def _capture(self, slug: str, response: Response, request: Request) -> None:
-        sitestats.inc(self.crawler.stats, slug, "archiver/responses")
+        sitestats.inc(self.crawler.stats, slug, names.RESPONSES)
         about = {
             "site": slug,
-            "role": request.meta.get("archiver_role", "other"),
-            "article-url": request.meta.get("archiver_article", ""),
+            "role": request.meta.get(names.ROLE, names.ROLE_OTHER),
+            "article-url": request.meta.get(names.ARTICLE, ""),
         }
         fetch = fetch_from(request, response)
-        looked = request.meta.get(LOOKED_UP)
+        looked = request.meta.get(names.EARLIER)
         if looked is not None and looked[0] == response.url:
             earlier = looked[1]
         else:
@@ -194,16 +196,16 @@ class WarcCapture:
         revisit = _revisit_of(fetch, earlier)
         # the file is cut back to its last whole record when this fails (WarcWriteError)
         written = self._writer(slug).write_fetch(fetch, about, revisit)
-        request.meta.pop("archiver_sha1", None)  # (a redirect's request carries the old meta)
-        sitestats.inc(self.crawler.stats, slug, "archiver/bytes_fetched", len(response.body))
+        request.meta.pop(names.SHA1, None)  # (a redirect's request carries the old meta)
+        sitestats.inc(self.crawler.stats, slug, names.BYTES_FETCHED, len(response.body))
         if revisit is not None and earlier is not None:
-            request.meta["warc"] = earlier.location  # the index points at the bytes
-            request.meta["archiver_revisit"] = revisit.profile
-            sitestats.inc(self.crawler.stats, slug, "archiver/revisits")
+            request.meta[names.WARC] = earlier.location  # the index points at the bytes
+            request.meta[names.REVISIT] = revisit.profile
+            sitestats.inc(self.crawler.stats, slug, names.REVISITS)
             return
-        request.meta["warc"] = written.location  # on disk: its index row may be written
+        request.meta[names.WARC] = written.location  # on disk: its index row may be written
         if not response.headers.get("Content-Encoding"):  # the body as the spider sees it
-            request.meta["archiver_sha1"] = sha1_hex(written.digest)
+            request.meta[names.SHA1] = sha1_hex(written.digest)
         if 200 <= response.status < 300:
             try:
                 self.captures.record(

@@ -17,7 +17,8 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
-from archiver.archive import ArchiveLock
+from archiver import names
+from archiver.archive import Archive, ArchiveLock
 from archiver.crawl import sitestats
 from archiver.crawl.configure import check_settings, crawl_settings
 from archiver.errors import (
@@ -115,7 +116,7 @@ def _refuse_damaged(archive: Path) -> None:
     """A damaged index.db or captures.db: one line before anything is fetched (``archiver
     reindex`` repairs). Other failures to open them (a full disk) are the crawl's to report."""
     try:
-        Index(archive / "index.db").close()
+        Index(Archive(archive).index).close()
         CaptureLog.open(archive).close()
     except (OSError, sqlite3.Error):  # not damage (DamagedDatabaseError): the disk
         pass
@@ -134,7 +135,7 @@ def _run_locked(
     run_concurrency(settings, len(targets))
     process = _Process(settings)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
-    crawler = process.create_crawler("news")  # by name: SPIDER_MODULES finds it
+    crawler = process.create_crawler(names.GENERIC_SPIDER)  # by name: SPIDER_MODULES finds it
     if progress is not None:
         _watch(crawler, len(targets), progress)
     failures: list[Failure] = []  # the crawl could not start (an index it cannot write...)
@@ -161,7 +162,7 @@ def _save(archive: Path, targets: list[Target], report: dict[str, Any]) -> None:
     cannot be written (a full disk) does not lose the report: it is printed all the same, with
     ``report["not_saved"]`` saying why, and the run is not ok."""
     try:
-        with Index(Path(archive) / "index.db") as index:
+        with Index(Archive(archive).index) as index:
             for target in targets:
                 if target.site is not None:
                     index.upsert_site(target.site)
@@ -205,29 +206,28 @@ def _report(
     for target in targets:
         stats = every.get(target.slug, {})
         site_errors = {
-            k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("archiver/errors/")
+            k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith(names.ERRORS_PREFIX)
         }
         for key, count in stats.items():  # a bug of ours on some page: counted, not hidden
             if key.startswith("spider_exceptions/") and key.count("/") == 1:
                 site_errors[f"exception_{key.split('/', 1)[1]}"] = count
-        listings_failed = stats.get("archiver/start_listings_failed", 0)
+        listings_failed = stats.get(names.START_LISTINGS_FAILED, 0)
         per_site[target.slug] = {
             "listings": target.urls,
-            "responses": stats.get("archiver/responses", 0),
+            "responses": stats.get(names.RESPONSES, 0),
             "articles_new": stats.get("archiver/articles_new", 0),
             "articles_changed": stats.get("archiver/articles_changed", 0),
             "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
-            "media": stats.get("archiver/media_image", 0)
-            + stats.get("archiver/media_attachment", 0),
-            "skipped": stats.get("archiver/skipped", 0),
-            "known": stats.get("archiver/articles_known", 0),
-            "revisits": stats.get("archiver/revisits", 0),
-            "downloaded": stats.get("archiver/bytes_fetched", 0),
+            "media": sum(stats.get(names.MEDIA_PREFIX + role, 0) for role in names.MEDIA_ROLES),
+            "skipped": stats.get(names.SKIPPED, 0),
+            "known": stats.get(names.ARTICLES_KNOWN, 0),
+            "revisits": stats.get(names.REVISITS, 0),
+            "downloaded": stats.get(names.BYTES_FETCHED, 0),
             "errors": site_errors,
-            "listing_errors": list(stats.get("archiver/listing_errors", [])),
-            "bytes": stats.get("archiver/warc_bytes", 0),
+            "listing_errors": list(stats.get(names.LISTING_ERRORS, [])),
+            "bytes": stats.get(names.WARC_BYTES, 0),
             # nothing fetched, or none of its listing URLs could be read (404, 5xx, refused)
-            "failed": stats.get("archiver/responses", 0) == 0
+            "failed": stats.get(names.RESPONSES, 0) == 0
             or listings_failed >= max(1, len(target.urls)),
         }
     totals: dict[str, Any] = {
@@ -250,10 +250,10 @@ def _report(
         for kind, count in site["errors"].items():
             errors[kind] = errors.get(kind, 0) + count
     failed = [slug for slug, site in per_site.items() if site["failed"]]
-    fault = run_stats.get(sitestats.STOPPED)
+    fault = run_stats.get(names.STOPPED)
     stopped: dict[str, Any] | None = None
     if fault is not None:  # a write failed (disk full) or the crawl could not start
-        stopped = {"reason": fault, "message": run_stats.get(sitestats.STOPPED_DETAIL, "")}
+        stopped = {"reason": fault, "message": run_stats.get(names.STOPPED_DETAIL, "")}
         status, code = ("disk full" if fault == "disk_full" else "failed"), 1
     elif stop_signal is not None:
         name = signal.Signals(stop_signal).name

@@ -14,14 +14,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from archiver import names
 from archiver.errors import is_disk_full, one_line
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "site/"
-#: Run-wide stats: why the run was stopped before its end (``stop``), and how, in one line.
-STOPPED = "archiver/stopped"
-STOPPED_DETAIL = "archiver/stopped_detail"
 
 
 def key(slug: str, name: str) -> str:
@@ -58,9 +56,9 @@ def stop(crawler: Any, reason: str, exc: BaseException | str) -> None:
     if not isinstance(exc, str) and is_disk_full(exc):
         reason = "disk_full"
     stats = crawler.stats
-    if stats is not None and stats.get_value(STOPPED) is None:
-        stats.set_value(STOPPED, reason)
-        stats.set_value(STOPPED_DETAIL, detail)
+    if stats is not None and stats.get_value(names.STOPPED) is None:
+        stats.set_value(names.STOPPED, reason)
+        stats.set_value(names.STOPPED_DETAIL, detail)
     logger.error("stopping the crawl (%s): %s", reason, detail)
     try:
         engine = crawler.engine

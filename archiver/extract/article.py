@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from lxml import etree
 from lxml import html as lhtml
 
-from archiver.extract import rules
+from archiver.extract import meta_rules, rules
 from archiver.extract.markup import Markup, author_elements, html_author
 from archiver.extract.media import find_attachments, find_images
 from archiver.extract.nodes import NamedSelectors, NodeMatcher, font_widgets, page_names
@@ -136,9 +136,9 @@ def extract_article(html: str, url: str) -> Article | None:
         published, published_raw = published_in_url(url)
     if published is None and legacy:  # the date row sits above the text cell
         scope_text = text_of(media_root).replace(title or "\0", " ", 1)  # titles hold dates
-        published, published_raw = published_in_text(scope_text[: rules.DATE_TEXT_WINDOW])
+        published, published_raw = published_in_text(scope_text[: meta_rules.DATE_TEXT_WINDOW])
     if published is None:
-        published, published_raw = published_in_text(text[: rules.DATE_TEXT_WINDOW])
+        published, published_raw = published_in_text(text[: meta_rules.DATE_TEXT_WINDOW])
     if published is None:
         published, published_raw = published_near_title(doc)
     bylines = author_elements(doc, names)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from archiver.warc.records import RecordLocation
 
-if TYPE_CHECKING:
-    from archiver.index.fulltext import Prepared
+
+@dataclass
+class Prepared:
+    """The segmented title and text of an article, for the word table (the trigram table
+    takes the plain ``body``). Computed in a page worker and sent back to the crawl, so it
+    holds nothing the item does not (the text is not sent twice)."""
+
+    title_words: str
+    text_words: str
 
 
 @dataclass

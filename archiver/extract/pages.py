@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from archiver.extract.article import extract_article
 from archiver.extract.items import ArticleItem
-from archiver.thai.encoding import decode_html
+from archiver.thai.encoding import charset_of, decode_html
 from archiver.urls import canonical_url
 from archiver.warc.records import RecordLocation
 
@@ -31,10 +31,7 @@ def page_text(body: bytes, content_type: str, max_bytes: int) -> str:
         raise NotAPage(f"page of {len(body)} bytes, over the {max_bytes}-byte limit")
     if not body.strip():
         raise NotAPage("empty page")
-    declared = None
-    if "charset=" in ctype:
-        declared = ctype.split("charset=", 1)[1].split(";")[0].strip(" \"'")
-    return decode_html(body, declared)[0]
+    return decode_html(body, charset_of(ctype))[0]
 
 
 def article_item(

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 from lxml import html as lhtml
 
-from archiver.extract import rules
+from archiver.extract import meta_rules
 from archiver.extract.markup import Markup
 from archiver.extract.nodes import NamedSelectors
 from archiver.extract.title import text_of
@@ -23,7 +23,7 @@ from archiver.thai.dates import find_date, parse_date
 DIGIT_RE = re.compile(r"\d")
 
 
-DATE_SELECTORS = NamedSelectors(rules.DATE_CSS)
+DATE_SELECTORS = NamedSelectors(meta_rules.DATE_CSS)
 
 
 # -- date ---------------------------------------------------------------------------------------
@@ -41,7 +41,7 @@ def published_meta(
         if date is not None:
             instant = _instant(raw)
             if instant is not None and instant.utcoffset() == dt.timedelta(0):
-                for other in itertools.islice(candidates, rules.DATE_TWIN_LOOKAHEAD):
+                for other in itertools.islice(candidates, meta_rules.DATE_TWIN_LOOKAHEAD):
                     local = _instant(other)
                     if local == instant and local is not None and local.utcoffset():
                         return local.date(), other
@@ -77,7 +77,7 @@ _TIME_XPATH = etree.XPath(
 )
 
 
-_DATE_SCOPE_XPATH = etree.XPath(rules.DATE_SCOPE_XPATH)
+_DATE_SCOPE_XPATH = etree.XPath(meta_rules.DATE_SCOPE_XPATH)
 
 
 _DATE_CLASS_XPATH = etree.XPath(f".//*[contains(@class, 'date')]{_OUTSIDE_FURNITURE}")
@@ -93,7 +93,7 @@ def _date_candidates(
     tags, JSON-LD, schema.org microdata), then ``<time>``, Joomla article info, and any element
     whose class mentions a date outside the page furniture. (``<time>`` came first until
     WCXB dev showed it as often dating a related post, a comment or an update.)"""
-    yield from markup.meta(*rules.DATE_META)
+    yield from markup.meta(*meta_rules.DATE_META)
     yield from markup.published()
     for el in _DATE_PUBLISHED_XPATH(doc) if "datePublished" in names else ():
         yield el.get("content") or el.get("datetime") or text_of(el)
@@ -113,12 +113,12 @@ def published_in_url(url: str) -> tuple[dt.date | None, str | None]:
     """A date in the URL: ``/2021/11/09/`` paths, or aliases such as ``news-18-07-68``
     (day-month-year in the Buddhist era), which agencies use when pages carry no date."""
     path = unquote(urlsplit(url).path)
-    for ymd in (rules.URL_YMD_RE.search(path), rules.URL_ISO_RE.search(path)):
+    for ymd in (meta_rules.URL_YMD_RE.search(path), meta_rules.URL_ISO_RE.search(path)):
         if ymd:
             date = parse_date("-".join(ymd.groups()))
             if date is not None:
                 return date, ymd.group(0).strip("/")
-    alias = rules.URL_DMY_RE.search(path.rsplit("/", 1)[-1])
+    alias = meta_rules.URL_DMY_RE.search(path.rsplit("/", 1)[-1])
     if alias:
         date = parse_date(alias.group(1))
         if date is not None:
@@ -133,24 +133,24 @@ def published_near_title(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | 
     if h1 is None:
         return None, None
     scope, text = h1, ""
-    for _ in range(rules.DATE_TITLE_LEVELS):
+    for _ in range(meta_rules.DATE_TITLE_LEVELS):
         parent = scope.getparent()
         if parent is None or parent.tag == "body":
             break
         wider = text_of(parent)
-        if len(wider) > rules.DATE_TITLE_WINDOW and text:
+        if len(wider) > meta_rules.DATE_TITLE_WINDOW and text:
             break
         scope, text = parent, wider
-    found = find_date(text[: rules.DATE_TITLE_WINDOW]) if text else None
+    found = find_date(text[: meta_rules.DATE_TITLE_WINDOW]) if text else None
     return found if found is not None else (None, None)
 
 
 def published_near_author(bylines: list[lhtml.HtmlElement]) -> tuple[dt.date | None, str | None]:
     """A date in the byline's block ("By Jane Doe - Mar 27, 2024", a date under the name)."""
-    for el in bylines[: rules.DATE_BYLINE_ELEMENTS]:
+    for el in bylines[: meta_rules.DATE_BYLINE_ELEMENTS]:
         parent = el.getparent()
         scope = parent.getparent() if parent is not None and parent.getparent() is not None else el
-        text = text_of(scope if scope.tag != "body" else el)[: rules.DATE_TITLE_WINDOW]
+        text = text_of(scope if scope.tag != "body" else el)[: meta_rules.DATE_TITLE_WINDOW]
         if found := find_date(text):
             return found
     return None, None
@@ -159,7 +159,7 @@ def published_near_author(bylines: list[lhtml.HtmlElement]) -> tuple[dt.date | N
 def published_in_source(html: str) -> tuple[dt.date | None, str | None]:
     """A publication date in the page's script data (Next.js, Nuxt, Gatsby state: not JSON-LD,
     not markup) or in JSON kept in an HTML attribute, found by its key in the source text."""
-    for pattern in rules.SOURCE_DATE_RES:
+    for pattern in meta_rules.SOURCE_DATE_RES:
         for match in pattern.finditer(html):
             date = parse_date(match.group(1))
             if date is not None:
@@ -184,11 +184,13 @@ def published_dateline(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str | No
     htmldate cost 3.5-7 ms a call, most of it on the three quarters of its calls that found
     nothing (about 6% of the extraction's CPU on WCXB dev), and dated 24 of the pages no earlier
     rule dates; these rules date 37 of them, for about a fifth of its cost."""
-    for text in _DATELINE_TEXTS(doc, least=rules.DATELINE_MIN_CHARS, most=rules.DATELINE_MAX_CHARS):
+    for text in _DATELINE_TEXTS(
+        doc, least=meta_rules.DATELINE_MIN_CHARS, most=meta_rules.DATELINE_MAX_CHARS
+    ):
         if not DIGIT_RE.search(text):
             continue
         line = " ".join(text.split())
-        date = parse_date(rules.DATELINE_PREFIX_RE.sub("", line, count=1))
+        date = parse_date(meta_rules.DATELINE_PREFIX_RE.sub("", line, count=1))
         if date is not None:
             return date, line
     return None, None
@@ -209,7 +211,7 @@ def published_in_any_time(doc: lhtml.HtmlElement) -> tuple[dt.date | None, str |
 def published_modified(markup: Markup) -> tuple[dt.date | None, str | None]:
     """The date the page says it was last modified, when it says nothing of its publication:
     a page's only date (service and documentation pages) is better than none."""
-    for raw in markup.meta(*rules.MODIFIED_META):
+    for raw in markup.meta(*meta_rules.MODIFIED_META):
         if found := find_date(raw):
             return found
     return None, None

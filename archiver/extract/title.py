@@ -6,13 +6,13 @@ import re
 
 from lxml import html as lhtml
 
-from archiver.extract import rules
+from archiver.extract import meta_rules
 from archiver.extract.markup import Markup
 from archiver.extract.nodes import NamedSelectors
 from archiver.extract.text import SPACES_RE
 from archiver.thai.chars import has_thai
 
-TITLE_SELECTORS = NamedSelectors(rules.TITLE_CSS)
+TITLE_SELECTORS = NamedSelectors(meta_rules.TITLE_CSS)
 
 
 # -- title --------------------------------------------------------------------------------------
@@ -46,11 +46,11 @@ def _without_site_name(doc: lhtml.HtmlElement, title: str, markup: Markup) -> st
     recognised by ``og:site_name`` or by the last part of ``<title>``."""
     names = list(markup.meta("og:site_name"))
     page = doc.find(".//title")
-    pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
+    pattern = "|".join(re.escape(sep) for sep in meta_rules.TITLE_SEPARATORS)
     if page is not None and (parts := re.split(pattern, text_of(page))) and len(parts) > 1:
         names.append(parts[-1].strip())
     for name in names:
-        for sep in rules.TITLE_SEPARATORS:
+        for sep in meta_rules.TITLE_SEPARATORS:
             if title.endswith(sep + name) and len(title) > len(sep + name):
                 return title[: -len(sep + name)].strip()
     return title
@@ -61,7 +61,7 @@ def page_title(doc: lhtml.HtmlElement) -> str | None:
     el = doc.find(".//title")
     if el is None or not (text := text_of(el)):
         return None
-    pattern = "|".join(re.escape(sep) for sep in rules.TITLE_SEPARATORS)
+    pattern = "|".join(re.escape(sep) for sep in meta_rules.TITLE_SEPARATORS)
     return max(re.split(pattern, text), key=len).strip() or None
 
 

@@ -24,17 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from archiver.archive import Archive
 from archiver.errors import WarcDamagedError
 from archiver.index.derived import raise_if_damaged
 from archiver.urls import canonical_url
 from archiver.warc.reader import Skipped, StoredRecord, iter_records, read_record
 from archiver.warc.records import RecordLocation, file_sizes
 
-#: Request meta key: ``(url, Capture | None)``, the lookup the conditional-GET middleware made
-#: for the request, reused by the WARC capture for its response (one lookup per fetch).
-LOOKED_UP = "archiver_earlier"
-#: The database file in the archive directory.
-FILENAME = "captures.db"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (url TEXT PRIMARY KEY, status INTEGER, digest TEXT,
     warc_date TEXT, etag TEXT, last_modified TEXT, content_type TEXT, warc_filename TEXT,
@@ -107,14 +103,14 @@ class CaptureLog:
         read is ``DamagedDatabaseError`` (one line: run ``archiver reindex``)."""
         archive = Path(archive)
         archive.mkdir(parents=True, exist_ok=True)
-        path = path or archive / FILENAME
+        path = path or Archive(archive).captures
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
             log = cls(conn)
-            if path == archive / FILENAME:
-                log._move_from_index(archive / "index.db")
+            if path == Archive(archive).captures:
+                log._move_from_index(Archive(archive).index)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise_if_damaged(path, exc)
@@ -283,7 +279,7 @@ def captured_locations(archive: Path) -> list[tuple[str, str, int]]:
     """(url, WARC file, offset) of every capture, read only (``archiver check``): from
     ``captures.db``, and from ``index.db`` where an older archive still keeps them."""
     rows: list[tuple[str, str, int]] = []
-    for path in (Path(archive) / FILENAME, Path(archive) / "index.db"):
+    for path in (Archive.of(archive).captures, Archive.of(archive).index):
         if not path.exists():
             continue
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:

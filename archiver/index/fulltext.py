@@ -18,10 +18,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from typing import Any
 
+from archiver.extract.items import Prepared
 from archiver.thai.words import index_text
 
 
@@ -67,16 +67,6 @@ CREATE VIEW IF NOT EXISTS articles_tri_src AS SELECT id, {_BODY_SQL} AS body FRO
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_tri USING fts5(body, content='articles_tri_src',
     content_rowid='id', tokenize='trigram', detail='none');
 """
-
-
-@dataclass
-class Prepared:
-    """The segmented title and text of an article, for the word table (the trigram table
-    takes the plain ``body``). Computed in a page worker and sent back to the crawl, so it
-    holds nothing the item does not (the text is not sent twice)."""
-
-    title_words: str
-    text_words: str
 
 
 def body(title: str | None, text: str) -> str:

@@ -9,25 +9,23 @@ finds what segmentation misses.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import logging
 import multiprocessing
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from archiver.archive import Archive
 from archiver.errors import ArchiveNotFoundError, IndexMismatchError
-from archiver.extract.items import ArticleItem, MediaItem
+from archiver.extract.items import ArticleItem, MediaItem, Prepared
 from archiver.index import fulltext
 from archiver.index.derived import raise_if_damaged
+from archiver.index.runs import Runs
 from archiver.registry import Site
 from archiver.thai.words import segmenter_id
 from archiver.warc.records import whole_on_disk
@@ -35,8 +33,6 @@ from archiver.warc.records import whole_on_disk
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
-#: The run reports, one JSON object a line, beside ``index.db`` (``Index.record_crawl``).
-REPORTS = "crawls.jsonl"
 #: Columns added after a table's first version: (table, column, declaration).
 _ADDED_COLUMNS = (
     ("sites", "walked", "TEXT"),  # last run that walked the whole listing (v2)
@@ -77,7 +73,7 @@ def content_hash(title: str | None, text: str) -> str:
     return hashlib.sha1(f"{title or ''}\n{text}".encode()).hexdigest()
 
 
-class Index:
+class Index(Runs):
     """One archive's index. Use as a context manager; every write commits at once, so a killed
     crawl leaves the index consistent with the WARC records written before it."""
 
@@ -93,7 +89,6 @@ class Index:
         try:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.db = sqlite_utils.Database(self.conn)
             self._ensure_schema(check=not rebuilding)
         except sqlite3.DatabaseError as exc:  # garbage, truncated, malformed: say so in a line
             self.conn.close()
@@ -164,37 +159,6 @@ class Index:
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
 
-    def restore_runs(self, old: Path) -> int:
-        """Into a rebuilt (empty) index: what the WARCs cannot give back, the ``sites`` rows
-        (names, last crawl, walked) and the run reports. From the ``old`` index where SQLite
-        can still read them (and ``crawls.jsonl`` written from them if it is missing, so that
-        a later rebuild from a damaged index has them too), else from ``crawls.jsonl``.
-        Returns the number of reports restored."""
-        reports = self.path.parent / REPORTS
-        sites, crawls = _read_runs(old)
-        if crawls is not None:
-            with self.conn:
-                for row in sites:
-                    self.conn.execute(f"INSERT OR REPLACE INTO sites VALUES ({_marks(row)})", row)
-                for row in crawls:
-                    self.conn.execute(f"INSERT INTO crawls VALUES ({_marks(row)})", row)
-            if not reports.exists():
-                with open(reports, "w", encoding="utf-8") as stream:
-                    stream.writelines(f"{row[12]}\n" for row in crawls if row[12])
-            return len(crawls)
-        count = 0
-        for report in _report_lines(reports):
-            with self.conn:
-                self.conn.executemany(
-                    "INSERT OR IGNORE INTO sites (slug) VALUES (?)", [(s,) for s in report["sites"]]
-                )
-            try:
-                self._insert_crawl(report)
-            except (KeyError, TypeError):  # a line of another shape: not a report of ours
-                continue
-            count += 1
-        return count
-
     # -- writes --------------------------------------------------------------------------------
     def upsert_site(self, site: Site) -> None:
         with self.conn:
@@ -204,26 +168,6 @@ class Index:
                 "name_en=excluded.name_en, listings=excluded.listings",
                 (site.slug, site.name_th, site.name_en, json.dumps(list(site.listings))),
             )
-
-    def mark_walked(self, slug: str, when: str) -> None:
-        """A run went through a site's whole listing: later runs may stop at the first page
-        with nothing new. Until then (first run, or a run killed or cut short), they walk the
-        whole listing again, so an interrupted backfill is always completed."""
-        with self.conn:
-            self.conn.execute(
-                "INSERT INTO sites (slug, walked) VALUES (?, ?) "
-                "ON CONFLICT(slug) DO UPDATE SET walked = excluded.walked",
-                (slug, when),
-            )
-
-    def forget_walked(self, slug: str) -> None:
-        """The next run walks the site's whole listing again (records of it were lost)."""
-        with self.conn:
-            self.conn.execute("UPDATE sites SET walked = NULL WHERE slug = ?", (slug,))
-
-    def walked(self, slug: str) -> str | None:
-        row = self.conn.execute("SELECT walked FROM sites WHERE slug = ?", (slug,)).fetchone()
-        return row[0] if row else None
 
     def upsert_article(self, item: ArticleItem) -> str:
         """Store an extracted article; return ``new``, ``changed`` or ``unchanged``."""
@@ -273,9 +217,7 @@ class Index:
                 todo.append(n)
         return todo
 
-    def _write_batch(
-        self, items: Sequence[ArticleItem], ready: dict[int, fulltext.Prepared]
-    ) -> list[str]:
+    def _write_batch(self, items: Sequence[ArticleItem], ready: dict[int, Prepared]) -> list[str]:
         statuses = []
         with self.conn:
             for n, item in enumerate(items):
@@ -298,7 +240,7 @@ class Index:
         item: ArticleItem,
         digest: str,
         old: tuple[int, str, str | None, str, str, str | None] | None,
-        prepared: fulltext.Prepared | None,
+        prepared: Prepared | None,
     ) -> str:
         warc = item.warc
         values = {
@@ -395,49 +337,6 @@ class Index:
                 rows,
             )
 
-    def record_crawl(self, report: dict[str, Any]) -> int:
-        """Keep a run's report: in the ``crawls`` table, and appended to ``crawls.jsonl``
-        beside the index (what a rebuild of a damaged index restores the table from: the WARCs
-        cannot give the reports back). A full disk may refuse the line: the table has it."""
-        row = self._insert_crawl(report)
-        line = json.dumps({k: v for k, v in report.items() if k != "id"}, ensure_ascii=False)
-        try:
-            with open(self.path.parent / REPORTS, "a", encoding="utf-8") as stream:
-                stream.write(line + "\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-        except OSError as exc:
-            logger.warning("the run report could not be added to %s: %s", REPORTS, exc)
-        return row
-
-    def _insert_crawl(self, report: dict[str, Any]) -> int:
-        with self.conn:
-            cur = self.conn.execute(
-                "INSERT INTO crawls (started, finished, sites, status, articles_new, "
-                "articles_changed, articles_unchanged, media, errors, bytes, seconds, report, "
-                "revisits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    report["started"],
-                    report["finished"],
-                    json.dumps(report["sites"]),
-                    report["status"],
-                    report["articles_new"],
-                    report["articles_changed"],
-                    report["articles_unchanged"],
-                    report["media"],
-                    json.dumps(report["errors"], ensure_ascii=False),
-                    report["bytes"],
-                    report["seconds"],
-                    json.dumps(report, ensure_ascii=False),
-                    report.get("revisits", 0),
-                ),
-            )
-            for slug in report["sites"]:
-                self.conn.execute(
-                    "UPDATE sites SET last_crawl = ? WHERE slug = ?", (report["finished"], slug)
-                )
-            return int(cur.lastrowid or 0)
-
     # -- reads ----------------------------------------------------------------------------------
     def known_articles(
         self, site: str, sizes: dict[str, int] | None = None, lost: set[str] | None = None
@@ -467,50 +366,6 @@ class Index:
             url
             for url, name, offset, length in rows
             if sizes is None or whole_on_disk(name, offset, length, sizes)
-        }
-
-    def settled(self, slugs: Iterable[str]) -> dict[str, str | None]:
-        """For each site, when the last run that crawled it to its end finished (not stopped
-        by a signal or a fault such as a full disk; a killed run leaves no row): articles seen
-        since came from a run that ended early. None: no run of it ever ended normally.
-
-        One pass over the runs, newest first, for every site of a run at once, ending as soon
-        as each has its run (mostly the newest): asked site by site, each question parsed the
-        JSON of the runs again, hundreds of sites times runs of hundreds of sites."""
-        left = set(slugs)
-        found: dict[str, str | None] = dict.fromkeys(left)
-        rows = self.conn.execute(
-            "SELECT finished, sites FROM crawls "
-            "WHERE json_extract(report, '$.stopped') IS NULL ORDER BY id DESC"
-        )
-        for finished, sites in rows:
-            if not left:
-                break
-            ended = left & set(json.loads(sites or "{}"))
-            for slug in ended:
-                found[slug] = finished
-            left -= ended
-        return found
-
-    def incomplete_articles(
-        self, site: str, known_media: set[str], settled: str | None
-    ) -> set[str]:
-        """Articles seen since the site's last normal run (``settled``) with a photo or an
-        attachment not archived: a run stopped early (disk full, a signal, ``kill -9``) between
-        fetching an article and its media. The next run fetches them again (a conditional GET)
-        so that it fetches the media they miss."""
-        rows = self.conn.execute(  # >=: times are in seconds, and a run can start in the
-            # second the last one finished (the test failed 1 run in 3 with >)
-            "SELECT url, images, attachments FROM articles WHERE site = ? AND last_seen >= ?",
-            (site, settled or ""),
-        )
-        return {
-            url
-            for url, images, attachments in rows
-            if any(
-                media not in known_media
-                for media in json.loads(images or "[]") + json.loads(attachments or "[]")
-            )
         }
 
     def versions(self, url: str) -> list[dict[str, Any]]:
@@ -550,49 +405,9 @@ class Index:
             yield dict(zip(names, row, strict=True))
 
 
-def _marks(row: Sequence[object]) -> str:
-    return ", ".join("?" * len(row))
-
-
-def _read_runs(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:
-    """The ``sites`` and ``crawls`` rows of an index, read only; (sites, None) if SQLite
-    cannot read them (missing, garbage, damaged)."""
-    if not path.exists():
-        return [], None
-    try:
-        with contextlib.closing(
-            sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        ) as conn:
-            sites = conn.execute(
-                "SELECT slug, name_th, name_en, listings, last_crawl, walked FROM sites"
-            ).fetchall()
-            crawls = conn.execute(
-                "SELECT id, started, finished, sites, status, articles_new, articles_changed, "
-                "articles_unchanged, media, errors, bytes, seconds, report, revisits FROM crawls "
-                "ORDER BY id"
-            ).fetchall()
-    except sqlite3.DatabaseError:
-        return [], None
-    return sites, crawls
-
-
-def _report_lines(path: Path) -> Iterator[dict[str, Any]]:
-    """The reports of ``crawls.jsonl``, skipping a line cut short or damaged."""
-    if not path.exists():
-        return
-    with open(path, encoding="utf-8", errors="replace") as stream:
-        for line in stream:
-            try:
-                report = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(report, dict) and isinstance(report.get("sites"), dict):
-                yield report
-
-
 def open_existing(archive: Path) -> Index:
     """The index of an archive that must exist already (search, show, export)."""
-    path = Path(archive) / "index.db"
+    path = Archive.of(archive).index
     if not path.exists():
         raise ArchiveNotFoundError(
             f"no index at {path}: run 'archiver crawl' first (or give --archive DIR)"

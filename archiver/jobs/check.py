@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver import settings
+from archiver import names, settings
+from archiver.archive import Archive
 from archiver.errors import ArchiveNotFoundError, ArchiverError
 from archiver.index.capture_log import captured_locations
 from archiver.index.store import Index
@@ -57,7 +58,7 @@ def check_file(path: Path, want: set[str] | None = None) -> FileCheck:
                     found.lost[canonical_url(lost[2])] = about.get("role", "")
             headers = target.http_headers if target is not None else None
             status = int(headers.get_statuscode() or 0) if headers else 0
-            if target is not None and about.get("role") == "article" and status < 400:
+            if target is not None and about.get("role") == names.ROLE_ARTICLE and status < 400:
                 url = canonical_url(target.url)
                 found.articles.add(url)
                 if want is not None and url in want:
@@ -89,7 +90,7 @@ def check(archive: Path) -> tuple[int, list[str]]:
     archive = Path(archive)
     if not archive.is_dir():
         raise ArchiveNotFoundError(f"no archive at {archive} (give --archive DIR)")
-    files = warc_files(archive / "warc")
+    files = warc_files(Archive(archive).warc)
     if not files:
         raise ArchiverError(f"no WARC files under {archive / 'warc'}: nothing to check")
     found = {path.name: check_file(path) for path in files}
@@ -109,7 +110,7 @@ def _refetched(found: dict[str, FileCheck]) -> list[str]:
             kind, _, url = skipped.lost.partition(" ")
             if kind != "response" or not url:
                 continue
-            if file.lost.get(canonical_url(url)) in ("image", "attachment"):
+            if file.lost.get(canonical_url(url)) in names.MEDIA_ROLES:
                 how = "fetched again with its article by `archiver crawl --full`"
             else:
                 how = "fetched again by the next crawl"
@@ -123,9 +124,9 @@ def check_index(archive: Path, found: dict[str, FileCheck] | None = None) -> lis
     already (by name), else they are read here."""
     archive = Path(archive)
     if found is None:
-        found = {path.name: check_file(path) for path in warc_files(archive / "warc")}
+        found = {path.name: check_file(path) for path in warc_files(Archive(archive).warc)}
     problems: list[str] = []
-    index_path = archive / "index.db"
+    index_path = Archive(archive).index
     if not index_path.exists():
         return ["index: no index.db: run `archiver reindex`"]
     with Index(index_path) as index:
@@ -170,7 +171,7 @@ def _unindexed(archive: Path, found: dict[str, FileCheck], indexed: set[str]) ->
     problems: list[str] = []
     tried, total = 0, sum(len(urls) for urls in missing.values())
     for name, urls in missing.items():
-        for record, about in check_file(archive / "warc" / name, set(urls)).records:
+        for record, about in check_file(Archive(archive).warc / name, set(urls)).records:
             url = canonical_url(record.url)
             if url not in urls:
                 continue

@@ -8,10 +8,9 @@ from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver import settings
-from archiver.archive import ArchiveLock
+from archiver import names, settings
+from archiver.archive import Archive, ArchiveLock
 from archiver.extract.items import MediaItem
-from archiver.index.capture_log import FILENAME as CAPTURES
 from archiver.index.capture_log import CaptureLog
 from archiver.index.derived import rebuild_path, remove_database, swap_in
 from archiver.index.store import Index
@@ -55,7 +54,7 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
     versions of a changed article come out in the order they were fetched).
     """
     archive = Path(archive)
-    live_index, live_captures = archive / "index.db", archive / CAPTURES
+    live_index, live_captures = Archive(archive).index, Archive(archive).captures
     new_index, new_captures = rebuild_path(live_index), rebuild_path(live_captures)
     report = ReplayReport()
     with ArchiveLock(archive, "reindex"):
@@ -87,7 +86,7 @@ def _rebuild(
         report.runs = index.restore_runs(live_index)
         captures = stack.enter_context(closing(CaptureLog.open(archive, new_captures)))
         queue = _Replay(index, pool, report)
-        for path in warc_files(archive / "warc"):
+        for path in warc_files(Archive(archive).warc):
             report.files += 1
             _replay_file(path, captures, queue, report)
         queue.drain()
@@ -109,7 +108,7 @@ def _replay_file(path: Path, captures: CaptureLog, queue: _Replay, report: Repla
 
     def orphan() -> None:
         if pending is not None and len(reader.skipped) > skips and _is_html(pending):
-            queue.add(pending, {"role": "article", "site": site})
+            queue.add(pending, {"role": names.ROLE_ARTICLE, "site": site})
 
     for record in reader:
         report.records += 1
@@ -147,7 +146,7 @@ class _Replay:
         status = int(headers.get_statuscode() or 0) if headers else 0
         ctype = (headers.get_header("Content-Type") or "") if headers else ""
         fetched = record.warc_headers.get_header("WARC-Date") or ""
-        if role == "article" and status < 400:
+        if role == names.ROLE_ARTICLE and status < 400:
             self.articles.append(
                 self.pool.submit(
                     process_article,
@@ -162,7 +161,7 @@ class _Replay:
             )
             if len(self.articles) >= 2 * REPLAY_BATCH:  # the workers keep one batch ahead
                 self.drain(REPLAY_BATCH)
-        elif role in ("image", "attachment") and status < 400:
+        elif role in names.MEDIA_ROLES and status < 400:
             self.media.append(
                 MediaItem(
                     url=canonical_url(record.url),

@@ -231,3 +231,10 @@ def find_date(text: str) -> tuple[datetime.date, str] | None:
             return date, text[m.start() : m.end()].strip()
         logger.debug("skipped impossible date %r", m.group(0))
     return None
+
+
+def thai_date(day: datetime.date, short: bool = False) -> str:
+    """``9 พฤศจิกายน 2564`` (``short``: ``9 พ.ย. 2564``): a date as Thai people write it, in the
+    Buddhist era, with the month names that ``parse_date`` reads."""
+    names = _MONTHS[day.month]
+    return f"{day.day} {names[-1] if short else names[0]} {day.year + BE_OFFSET}"

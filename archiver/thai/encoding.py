@@ -177,3 +177,12 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         return thai, _THAI_CODEC
     logger.debug("lossy decoding as utf-8")
     return utf8, "utf-8"
+
+
+def charset_of(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header (``text/html; charset="TIS-620"``
+    -> ``TIS-620``), or None: what ``decode_html`` takes as the declared charset."""
+    ctype = (content_type or "").lower()
+    if "charset=" not in ctype:
+        return None
+    return ctype.split("charset=", 1)[1].split(";")[0].strip(" \"'") or None

@@ -45,7 +45,7 @@ AREAS = [
         ("archiver/thai/", "nlpo3", "pythainlp"),
     ),
     (
-        "extraction (trafilatura, justext, htmldate, archiver/extract/, cleaning.py)",
+        "extraction (trafilatura, justext, archiver/extract/)",
         (
             "trafilatura",
             "justext",
