@@ -37,22 +37,15 @@ from archiver.warc.records import (
 
 logger = logging.getLogger(__name__)
 
-
 #: gzip level of text records: 1-3 compress with ISA-L, 4-9 with zlib, 0 stores. Measured on
 #: 47 KB Thai article pages (one core of the development machine): ISA-L 3 keeps 28.5% of the
 #: bytes in 0.17 ms a page, ISA-L 1 30.6% in 0.10 ms; zlib 3 keeps 27.7% in 0.65 ms, zlib 6
 #: 22.9% in 2.4 ms. The HTML is a small part of a news site's WARC next to its photos.
 TEXT_LEVEL = settings.ARCHIVER_WARC_GZIP_LEVEL
-
-
 #: Highest level ISA-L compresses at; above it, zlib.
 _ISAL_MAX_LEVEL = 3
-
-
 #: Files rotate once they pass this size (DESIGN.md: "rotated near 1 GB").
 DEFAULT_MAX_SIZE = settings.ARCHIVER_WARC_MAX_SIZE
-
-
 #: Payload types whose bytes are already compressed: gzip level 0 saves CPU, costs ~0.1% size.
 _STORED_PREFIXES = (
     "image/",
