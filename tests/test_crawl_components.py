@@ -31,8 +31,12 @@ from archiver.crawl.middlewares import (
     ConditionalGetMiddleware,
     retry_after_seconds,
 )
+from archiver.crawl.pipelines import IndexPipeline
 from archiver.crawl.politeness import CrawlDelay
 from archiver.crawl.recorder import WarcCapture
+from archiver.extract.items import ArticleItem
+from archiver.index.store import Index
+from archiver.warc.records import RecordLocation
 
 URL = "http://127.0.0.1:9/news/1.html"
 
@@ -160,3 +164,36 @@ def test_the_conditional_get_sends_the_validators_of_the_last_capture(tmp_path: 
     capture.spider_closed(spider)
     assert request.headers[b"If-None-Match"] == b'"v1"'
     assert request.meta[names.EARLIER][1] is not None
+
+
+# -- the index pipeline ---------------------------------------------------------------------------
+def test_the_index_pipeline_writes_articles_through_its_writer_process(tmp_path: Path) -> None:
+    made = crawler(
+        ARCHIVER_ARCHIVE=str(tmp_path), ARCHIVER_INDEX_BATCH=1, ARCHIVER_INDEX_BATCH_SECONDS=0
+    )
+    pipeline = IndexPipeline.from_crawler(made)
+    pipeline.open_spider()
+    item = ArticleItem(
+        url=URL,
+        site="components",
+        title="ข่าวทดสอบ",
+        published="2021-11-09",
+        published_raw="9 พ.ย. 64",
+        author=None,
+        photographer=None,
+        text="ศูนย์คุณธรรมหารือวัฒนธรรมจังหวัด",
+        warc=RecordLocation("components-20211109000000-00000.warc.gz", 0, 100),
+    )
+    unarchived = ArticleItem(**{**item.__dict__, "url": URL + "?lost", "warc": None})
+    pipeline.process_item(unarchived)  # its WARC write failed: never indexed
+    pipeline.process_item(item)
+    pipeline.process_item(item)  # the same article again: unchanged
+    pipeline.close_spider()
+    stats = made.stats
+    assert stats is not None
+    assert stats.get_value(names.ARTICLES_PREFIX + "new") == 1
+    assert stats.get_value(names.ARTICLES_PREFIX + "unchanged") == 1
+    with Index(Archive(tmp_path).index) as index:
+        assert index.article(URL)["title"] == "ข่าวทดสอบ"  # type: ignore[index]
+        assert index.article(URL + "?lost") is None
+    assert stats.get_value(names.NOT_ARCHIVED) == 1
