@@ -38,6 +38,8 @@ class Capture:
     timestamp: str  # 14 digits, of WARC-Date
     rec_type: str  # response or revisit
     profile: str  # the revisit's WARC-Profile, or ""
+    role: str  # what the crawler took it for (its metadata record's ``role``)
+    status: int  # the HTTP status of a response record (0 for a revisit)
 
 
 @dataclass
@@ -45,14 +47,14 @@ class Crawls:
     archive: Path
     first: list[Path]  # the WARC files of the first crawl
     recrawl: list[Path]  # those of the --full recrawl
-    captures: dict[str, list[Capture]]  # file name -> article captures in it
+    captures: dict[str, list[Capture]]  # file name -> the captures in it
     articles: set[str]  # the index's article URLs (canonical)
-    server_bytes: dict[str, bytes]  # article URL -> the body the server sends, as sent
+    server_bytes: dict[str, bytes]  # URL of a 200 -> the body the server sends, as sent
     results: list
 
 
-def _article_captures(path: Path) -> list[Capture]:
-    """The captures of ``path`` whose metadata record says ``role: article``."""
+def _captures(path: Path) -> list[Capture]:
+    """The captures of ``path`` (responses and revisits with their metadata record)."""
     fetches, out = {}, []
     for record in iter_records(path):
         record_id = record.warc_headers.get_header("WARC-Record-ID")
@@ -60,14 +62,17 @@ def _article_captures(path: Path) -> list[Capture]:
             fetches[record_id] = record
         elif record.rec_type == "metadata":
             fetch = fetches.get(record.warc_headers.get_header("WARC-Concurrent-To"))
-            if fetch is not None and warc_fields(record.payload).get("role") == "article":
+            if fetch is not None:
                 date = fetch.warc_headers.get_header("WARC-Date")
+                headers = fetch.http_headers if fetch.rec_type == "response" else None
                 out.append(
                     Capture(
                         fetch.url,
                         "".join(c for c in date if c.isdigit())[:14],
                         fetch.rec_type,
                         fetch.warc_headers.get_header("WARC-Profile") or "",
+                        warc_fields(record.payload).get("role", ""),
+                        int(headers.get_statuscode()) if headers else 0,
                     )
                 )
     return out
@@ -98,8 +103,13 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
         recrawl = run_cli("crawl", *urls, "--full", *LOOPBACK, archive=archive)
         after = set((archive / "warc").glob("*.warc.gz"))
         files = sorted(after)
-        captures = {path.name: _article_captures(path) for path in files}
-        server_bytes = {c.url: _server_bytes(c.url) for found in captures.values() for c in found}
+        captures = {path.name: _captures(path) for path in files}
+        server_bytes = {
+            c.url: _server_bytes(c.url)
+            for found in captures.values()
+            for c in found
+            if c.status == 200
+        }
     finally:
         for server in servers.values():
             server.stop()
@@ -121,12 +131,17 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
     )
 
 
+def _of(crawls: Crawls, files: list[Path], role: str | None = None) -> list[Capture]:
+    found = [c for path in files for c in crawls.captures[path.name]]
+    return [c for c in found if role is None or c.role == role]
+
+
 def test_the_recrawl_is_revisits_of_both_kinds(crawls: Crawls) -> None:
     for result in crawls.results:
         assert result.returncode == 0, result.stdout + result.stderr
     assert len(crawls.articles) == sum(len(fixture_sites.EXPECTED[s]) for s in SITES)
-    first = [c for p in crawls.first for c in crawls.captures[p.name]]
-    again = [c for p in crawls.recrawl for c in crawls.captures[p.name]]
+    first = _of(crawls, crawls.first, "article")
+    again = _of(crawls, crawls.recrawl, "article")
     assert {canonical_url(c.url) for c in first} >= crawls.articles
     assert {c.url for c in again} == {c.url for c in first}
     assert {c.rec_type for c in first} == {"response"}
@@ -204,18 +219,24 @@ def _memento(timestamp: str) -> str:
     return email.utils.format_datetime(when, usegmt=True)
 
 
-def test_pywb_replays_every_article_of_both_crawls_with_the_server_bytes(
+def test_pywb_replays_every_capture_of_both_crawls_with_the_server_bytes(
     crawls: Crawls, tmp_path: Path
 ) -> None:
-    """``id_`` replay (the capture as archived) of each article at each capture's timestamp:
-    200, that very capture (Memento-Datetime), and the bytes the server sends; for a revisit,
-    the bytes of the capture it refers to."""
-    captures = [c for found in crawls.captures.values() for c in found]
+    """``id_`` replay (the capture as archived) of each article, listing, image, attachment
+    and robots.txt that was a 200, at each capture's timestamp: 200, that very capture
+    (Memento-Datetime), and the bytes the server sends; for a revisit, those of the capture
+    it refers to."""
+    captures = [
+        c for c in _of(crawls, crawls.first + crawls.recrawl) if c.url in crawls.server_bytes
+    ]
+    articles = {canonical_url(c.url) for c in captures if c.role == "article"}
+    assert articles >= crawls.articles
+    assert {c.role for c in captures} >= {"article", "listing", "image", "attachment"}
     with warc_tools.wayback(tmp_path / "pywb", "fixture", crawls.first + crawls.recrawl) as wb:
         problems = []
         for capture in captures:
             got = wb.get(capture.timestamp, capture.url)
-            kind = capture.profile.rsplit("/", 1)[-1] or capture.rec_type
+            kind = f"{capture.role} " + (capture.profile.rsplit("/", 1)[-1] or capture.rec_type)
             if got.status != 200:
                 problems.append(f"{kind} {capture.url} @{capture.timestamp}: {got.status}")
             elif got.headers.get("memento-datetime") != _memento(capture.timestamp):

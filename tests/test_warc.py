@@ -265,6 +265,7 @@ def test_identical_payload_revisit_keeps_the_response_headers(tmp_path: Path) ->
     assert revisit.payload == b""
     headers = revisit.warc_headers
     assert headers.get_header("WARC-Profile") == PROFILE_IDENTICAL
+    assert headers.get_header("WARC-Truncated") == "length"  # WARC 1.1 6.7.2
     assert headers.get_header("WARC-Payload-Digest") == response.warc_headers.get_header(
         "WARC-Payload-Digest"
     )
@@ -289,6 +290,7 @@ def test_not_modified_revisit_has_no_block_and_its_metadata_keeps_the_304(tmp_pa
     response, revisit, metadata = records[1], records[4], records[6]
     headers = revisit.warc_headers
     assert headers.get_header("Content-Length") == "0" and revisit.http_headers is None
+    assert headers.get_header("WARC-Truncated") is None  # nothing was cut: there is no block
     assert headers.get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
     assert headers.get_header("WARC-Refers-To-Target-URI") == response.url
     assert headers.get_header("WARC-Refers-To-Date") == response.warc_headers.get_header(

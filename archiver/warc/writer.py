@@ -294,6 +294,8 @@ class WarcFileWriter:
                 warc_headers_dict=dict(warc_headers),
             )
             response.rec_headers.replace_header("WARC-Profile", revisit.profile)
+            if not not_modified:  # WARC 1.1 6.7.2: the headers are a response cut at its body
+                response.rec_headers.add_header("WARC-Truncated", "length")
         else:
             response = self._builder.create_warc_record(
                 url,
