@@ -328,7 +328,7 @@ def _not_modified_fields(fetch: Fetch) -> list[tuple[str, str]]:
     status, header = NOT_MODIFIED_FIELDS
     line = f"{fetch.protocol} {fetch.status} {fetch.reason}".strip()
     return [(status, line)] + [
-        (header, f"{name}: {value}") for name, value in _archivable_headers(fetch.response_headers)
+        (header, f"{name}: {value}") for name, value in fetch.response_headers
     ]
 
 
