@@ -16,7 +16,7 @@ GENERIC_SPIDER = "news"
 SITE = "archiver_site"
 #: Why a request is made: one of the ROLE_* values; written into the WARC metadata record.
 ROLE = "archiver_role"
-#: The article page an image or attachment was found on.
+#: The article page an image, attachment or requisite was found on.
 ARTICLE = "archiver_article"
 #: One of the site's own listing URLs (its failure fails the site).
 START = "archiver_start"
@@ -36,9 +36,15 @@ ROLE_LISTING = "listing"
 ROLE_ARTICLE = "article"
 ROLE_IMAGE = "image"
 ROLE_ATTACHMENT = "attachment"
+#: What an article page loads to show itself: stylesheets (and what they load: fonts, images,
+#: other stylesheets), scripts, icons, the images of the page that are not the article's.
+ROLE_REQUISITE = "requisite"
 ROLE_OTHER = "other"
-#: The roles of the media files an article links to (``MediaItem.kind``).
+#: The roles of the media files an article links to (``MediaItem.kind``, counted as media).
 MEDIA_ROLES = (ROLE_IMAGE, ROLE_ATTACHMENT)
+#: The roles of the fetches that get a row of the index's ``media`` table (so that later runs
+#: know them: not fetched again but with ``--full``, and then with a conditional GET).
+MEDIA_TABLE_ROLES = (*MEDIA_ROLES, ROLE_REQUISITE)
 
 # -- stats keys (Scrapy's stats collector; per site too, see ``archiver.crawl.sitestats``) -----
 RESPONSES = "archiver/responses"
@@ -48,9 +54,11 @@ WARC_BYTES = "archiver/warc_bytes"
 WARC_RECORDS = "archiver/warc_records"
 ARTICLES_PREFIX = "archiver/articles_"  # + new | changed | unchanged
 ARTICLES_KNOWN = "archiver/articles_known"
-MEDIA_PREFIX = "archiver/media_"  # + image | attachment
+MEDIA_PREFIX = "archiver/media_"  # + image | attachment | requisite
 NOT_ARCHIVED = "archiver/not_archived"
 ERRORS_PREFIX = "archiver/errors/"  # + the kind of error
+#: Before the kind of error of a requisite (``requisite_http_404``): never fails a site.
+REQUISITE_ERROR = "requisite_"
 SKIPPED = "archiver/skipped"
 LISTING_PAGES = "archiver/listing_pages"
 LISTING_ERRORS = "archiver/listing_errors"

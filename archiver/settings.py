@@ -26,6 +26,10 @@ ARCHIVER_RECHECK_DAYS = 0.0
 #: Largest article page we try to extract (bytes of decoded HTML); bigger pages are archived
 #: but skipped with a reason.
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
+#: Fetch each article page's requisites (stylesheets and what they load, scripts, icons, the
+#: page's other images), once per run each and, like media, not again in later runs but with
+#: ``--full`` (then with a conditional GET). False: the article, its images and attachments only.
+ARCHIVER_REQUISITES = True
 
 
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
@@ -110,6 +114,7 @@ setting_rules: tuple[tuple[str, type | tuple[str, ...], float | None, float | No
     ("ARCHIVER_CONTACT_URL", str, 1, None),
     ("ARCHIVER_RECHECK_DAYS", float, 0, None),
     ("ARCHIVER_MAX_PAGE_BYTES", int, 1, None),
+    ("ARCHIVER_REQUISITES", bool, None, None),
     ("ARCHIVER_RETRY_BACKOFF", float, 0, None),
     ("ARCHIVER_RETRY_AFTER_MAX", float, 0, None),
     ("ARCHIVER_MAX_CRAWL_DELAY", float, 0, None),

@@ -38,6 +38,7 @@ from archiver.archive import Archive
 from archiver.crawl import sitestats
 from archiver.extract.items import ArticleItem, MediaItem
 from archiver.extract.pages import NotAPage, page_text
+from archiver.extract.requisites import css_references, is_stylesheet
 from archiver.index.store import Index
 from archiver.jobs.workers import PageWorkers, crawl_workers, process_article, workers_segment
 from archiver.registry import Site, slug_for_url
@@ -73,7 +74,9 @@ class SiteState:
     cut_short: bool = False  # --max-articles stopped the walk: not a complete pass
     listing_failed: bool = False  # a listing page could not be fetched or read: neither
     known: dict[str, str] = field(default_factory=dict)  # indexed article URL -> last seen
-    known_media: set[str] = field(default_factory=set)
+    known_media: set[str] = field(default_factory=set)  # images, attachments, requisites
+    #: Requisites asked for in this run (canonical): each once per run, ``--full`` too.
+    requisites: set[str] = field(default_factory=set)
     #: Known articles a run that ended early left without all their media (fetched again).
     incomplete: set[str] = field(default_factory=set)
     #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
@@ -84,7 +87,8 @@ class SiteState:
 
 
 class NewsSpider(scrapy.Spider):
-    """Crawl news listings, their pagination, their articles and the articles' media."""
+    """Crawl news listings, their pagination, their articles, the articles' media and the
+    pages' requisites."""
 
     name = names.GENERIC_SPIDER
     site: Site | None = None  # set on per-agency subclasses
@@ -123,6 +127,7 @@ class NewsSpider(scrapy.Spider):
         self.full = str(full).lower() in ("1", "true", "yes")
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
+        self.fetch_requisites = True  # ARCHIVER_REQUISITES
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -134,6 +139,7 @@ class NewsSpider(scrapy.Spider):
             else crawler.settings.getint("ARCHIVER_WORKERS")
         )
         spider.workers = PageWorkers(count, segment=workers_segment(count))
+        spider.fetch_requisites = crawler.settings.getbool("ARCHIVER_REQUISITES")
         days = crawler.settings.getfloat("ARCHIVER_RECHECK_DAYS")
         if days > 0:
             when = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
@@ -299,6 +305,7 @@ class NewsSpider(scrapy.Spider):
         yield item
         for kind, urls in (
             (names.ROLE_IMAGE, item.images),
+            (names.ROLE_IMAGE, item.image_sources),  # every other srcset candidate, src
             (names.ROLE_ATTACHMENT, item.attachments),
         ):
             for url in urls:
@@ -317,6 +324,55 @@ class NewsSpider(scrapy.Spider):
                         names.SITE: state.slug,
                     },
                 )
+        if self.fetch_requisites:
+            for url in item.requisites:
+                request = self._requisite(state, url, response.url, response.url)
+                if request is not None:
+                    yield request
+
+    # -- requisites -------------------------------------------------------------------------------
+    def _requisite(
+        self, state: SiteState, url: str, article_url: str, referer: str
+    ) -> scrapy.Request | None:
+        """The request for a requisite of ``article_url`` (found on ``referer``: the page or a
+        stylesheet), or None when this run asked for it already, or when an earlier run
+        archived it (as media, but with ``--full``: then it is asked again, once, with a
+        conditional GET). A theme shared by every page is fetched once per run."""
+        key = canonical_url(url)
+        if key in state.requisites or (key in state.known_media and not self.full):
+            return None
+        state.requisites.add(key)
+        state.known_media.add(key)
+        return scrapy.Request(
+            url,
+            callback=self.parse_requisite,
+            errback=self.failed,
+            cb_kwargs={"article_url": article_url},
+            headers={"Referer": referer},
+            meta={
+                names.ROLE: names.ROLE_REQUISITE,
+                names.ARTICLE: article_url,
+                names.SITE: state.slug,
+            },
+        )
+
+    def parse_requisite(
+        self, response: Response, article_url: str
+    ) -> Iterator[MediaItem | scrapy.Request]:
+        """A requisite: a media row (so later runs know it), and a stylesheet's own
+        references (``@import``, fonts, background images) asked for in turn. One that
+        fails is counted in the report (``requisite_http_404``, ...) and nothing more."""
+        state = self._state(response)
+        if response.status >= 400:
+            self._count_error(state, f"{names.REQUISITE_ERROR}http_{response.status}", response.url)
+            return
+        body, ctype = self._body(response)
+        if is_stylesheet(response.url, ctype):
+            for url in css_references(body.decode("utf-8", "replace"), response.url):
+                request = self._requisite(state, url, article_url, response.url)
+                if request is not None:
+                    yield request
+        yield from self.parse_media(response, article_url, names.ROLE_REQUISITE)
 
     def parse_media(self, response: Response, article_url: str, kind: str) -> Iterator[MediaItem]:
         state = self._state(response)
@@ -400,6 +456,8 @@ class NewsSpider(scrapy.Spider):
             kind = "too_large"
         state = self.sites.get(self.slug_for(request)) if request is not None else None
         state = state or self._first()
+        if request is not None and request.meta.get(names.ROLE) == names.ROLE_REQUISITE:
+            kind = names.REQUISITE_ERROR + kind  # in the report, never a failed site
         self._count_error(state, kind, request.url if request else "?")
         if request is not None and request.meta.get(names.ROLE) == names.ROLE_LISTING:
             self._listing_failed(state, request, request.url, kind)

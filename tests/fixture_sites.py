@@ -73,6 +73,27 @@ ROBOTS_TYPE = [("Content-Type", "text/plain")]
 
 _RECORDING = True
 
+#: Each site's theme, the requisites every page of it loads (path -> Page): stylesheets and
+#: what they load (fonts, background images, an @import), scripts, the favicon. Filled when a
+#: site's routes are built; the crawl fetches each once per run (``ARCHIVER_REQUISITES``).
+THEME: dict[str, dict[str, Page]] = {"joomla": {}, "wordpress": {}, "legacy": {}}
+CSS = [("Content-Type", "text/css")]
+JS = [("Content-Type", "application/javascript")]
+WOFF2 = [("Content-Type", "font/woff2")]
+ICO = [("Content-Type", "image/vnd.microsoft.icon")]
+SVG = [("Content-Type", "image/svg+xml")]
+WEBP = [("Content-Type", "image/webp")]
+
+
+def _theme(site: str, pages: dict[str, Page]) -> dict[str, Page]:
+    if _RECORDING:
+        THEME[site].update(pages)
+    return pages
+
+
+def _font(name: str) -> bytes:
+    return b"wOF2" + hashlib.sha1(name.encode()).digest() * 8
+
 
 def _slug(title: str, length: int) -> str:
     """A Joomla/WordPress style unicode alias: Thai kept, spaces and punctuation to ``-``."""
@@ -216,11 +237,48 @@ def _with_aside(body: bytes, latest: list[JoomlaArticle]) -> bytes:
     )
 
 
+J_TEMPLATE = f"{J_PREFIX}/templates/protostar"
+J_HEAD = (
+    f'<link href="{quote(J_TEMPLATE)}/css/template.css?v=3.10" rel="stylesheet">\n'
+    f'<script src="{quote(J_PREFIX)}/media/jui/js/jquery.min.js?v=3.10"></script>\n'
+    f'<script src="{quote(J_TEMPLATE)}/js/template.js?v=3.10"></script>\n'
+)
+
+
+def _joomla_theme() -> dict[str, Page]:
+    css = (
+        "/* Protostar */\n"
+        '@font-face { font-family: "IcoMoon"; src: url("../../../media/jui/fonts/IcoMoon.woff") '
+        'format("woff"); }\n'
+        "body.site { background: #f4f6f7 url(../images/bg-body.png) repeat-x; }\n"
+        ".brand { background-image: url('../images/logo.png'); }\n"
+    )
+    return _theme(
+        "joomla",
+        {
+            f"{J_TEMPLATE}/favicon.ico": Page(tiny_png(90), headers=ICO),
+            f"{J_TEMPLATE}/css/template.css?v=3.10": Page(css.encode(), headers=CSS),
+            f"{J_PREFIX}/media/jui/js/jquery.min.js?v=3.10": Page(
+                b"/*! jQuery v1.12.4 */ window.jQuery = {};", headers=JS
+            ),
+            f"{J_TEMPLATE}/js/template.js?v=3.10": Page(b"jQuery.noop();", headers=JS),
+            f"{J_PREFIX}/media/jui/fonts/IcoMoon.woff": Page(_font("IcoMoon"), headers=WOFF2),
+            f"{J_TEMPLATE}/images/bg-body.png": Page(tiny_png(91), headers=PNG),
+            f"{J_TEMPLATE}/images/logo.png": Page(tiny_png(92), headers=PNG),
+        },
+    )
+
+
+def _with_head(body: bytes, head: str) -> bytes:
+    return body.replace(b"</head>", head.encode() + b"</head>", 1)
+
+
 def joomla_routes() -> dict[str, Page]:
     articles = _joomla_articles()
     soft = _joomla_soft404()
     listed = [*articles, soft]
     routes: dict[str, Page] = {
+        **_joomla_theme(),
         "/robots.txt": Page(
             (
                 "User-agent: *\n"
@@ -229,7 +287,7 @@ def joomla_routes() -> dict[str, Page]:
                 f"Disallow: {quote(J_PREFIX)}/cache/\n"
             ).encode(),
             headers=ROBOTS_TYPE,
-        )
+        ),
     }
     pages = {
         f"{J_PREFIX}/": ("หน้าแรก", "ยินดีต้อนรับ ศูนย์คุณธรรม (องค์การมหาชน)"),
@@ -258,7 +316,7 @@ def joomla_routes() -> dict[str, Page]:
             per_page=J_PER_PAGE,
             total=len(listed),
         )
-        routes[key] = Page(_with_aside(body, articles[:3]), headers=UTF8_HTML)
+        routes[key] = Page(_with_head(_with_aside(body, articles[:3]), J_HEAD), headers=UTF8_HTML)
     for n, a in enumerate(articles):
         path = a.path(J_SECTION)
         newer = articles[n - 1].path(J_SECTION) if n else None
@@ -276,7 +334,7 @@ def joomla_routes() -> dict[str, Page]:
             prev_next=(newer, older),
             extra_body=tags,
         )
-        routes[path] = Page(_with_aside(body, articles[:3]), headers=UTF8_HTML)
+        routes[path] = Page(_with_head(_with_aside(body, articles[:3]), J_HEAD), headers=UTF8_HTML)
         printed = f"{path}?tmpl=component&print=1"
         routes[printed] = Page(
             joomla_article_html(
@@ -352,11 +410,17 @@ def _wp_chrome(title: str, main: str, body_class: str) -> str:
 <head><meta charset="UTF-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} &#8211; {WP_NAME}</title>
 <meta name="generator" content="WordPress 6.4.2">
+<link rel="stylesheet" id="wp-block-library-css" href="/wp-includes/css/dist/block-library/style.min.css?ver=6.4.2" media="all">
 <link rel="stylesheet" id="twentyseventeen-style-css" href="/wp-content/themes/twentyseventeen/style.css?ver=6.4.2" media="all">
+<link rel="preload" href="/wp-content/themes/twentyseventeen/assets/fonts/sarabun-bold.woff2" as="font" type="font/woff2" crossorigin>
+<script src="/wp-includes/js/jquery/jquery.min.js?ver=3.7.1" id="jquery-core-js"></script>
+<link rel="icon" href="/wp-content/uploads/2021/01/cropped-logo-32x32.png" sizes="32x32">
+<link rel="icon" href="/wp-content/uploads/2021/01/cropped-logo-192x192.png" sizes="192x192">
+<link rel="apple-touch-icon" href="/wp-content/uploads/2021/01/cropped-logo-180x180.png">
 </head>
 <body class="{body_class}">
-<div id="page" class="site"><a class="skip-link screen-reader-text" href="#content">ข้ามไปยังเนื้อหา</a>
-<header id="masthead" class="site-header"><div class="site-branding"><p class="site-title"><a href="/" rel="home">{WP_NAME}</a></p></div>
+<div id="page" class="site" style="background-image: url('/wp-content/uploads/2021/01/page-bg.jpg')"><a class="skip-link screen-reader-text" href="#content">ข้ามไปยังเนื้อหา</a>
+<header id="masthead" class="site-header"><div class="site-branding"><a href="/" class="custom-logo-link"><img width="250" height="80" src="/wp-content/uploads/2021/01/logo.png" class="custom-logo" alt="" srcset="/wp-content/uploads/2021/01/logo.png 250w, /wp-content/uploads/2021/01/logo@2x.png 500w" sizes="250px"></a><p class="site-title"><a href="/" rel="home">{WP_NAME}</a></p></div>
 <nav id="site-navigation" class="main-navigation"><ul id="top-menu" class="menu">
 <li><a href="/">หน้าแรก</a></li><li><a href="/news/">ข่าวประชาสัมพันธ์</a></li><li><a href="/about/">เกี่ยวกับหน่วยงาน</a></li><li><a href="/contact/">ติดต่อ</a></li></ul></nav></header>
 <div id="content" class="site-content"><div class="wrap"><div id="primary" class="content-area"><main id="main" class="site-main">
@@ -371,6 +435,51 @@ def _wp_chrome(title: str, main: str, body_class: str) -> str:
 <script src="/wp-includes/js/wp-embed.min.js?ver=6.4.2"></script>
 </body></html>
 """
+
+
+WP_THEME = "/wp-content/themes/twentyseventeen"
+
+
+def _wordpress_theme() -> dict[str, Page]:
+    style = (
+        "/*\nTheme Name: Twenty Seventeen\n*/\n"
+        '@import url("assets/css/blocks.css");\n'
+        "@font-face { font-family: 'Sarabun'; font-weight: 400;\n"
+        "  src: url(assets/fonts/sarabun.woff2) format('woff2'); }\n"
+        "@font-face { font-family: 'Sarabun'; font-weight: 700;\n"
+        '  src: url("assets/fonts/sarabun-bold.woff2") format("woff2"); }\n'
+        ".site-header { background: url( 'assets/images/header.jpg' ) no-repeat; }\n"
+        "/* .old { background: url(assets/images/gone.jpg); } */\n"
+        ".icon-data { background: url(data:image/gif;base64,R0lGODlhAQABAAAAACw=); }\n"
+    )
+    blocks = ".wp-block-quote { background: url(../images/quote.svg); }\n"
+    library = ".wp-block-file__button { background: url(../images/download.png); }\n"
+    pages = {
+        f"{WP_THEME}/style.css?ver=6.4.2": Page(style.encode(), headers=CSS),
+        f"{WP_THEME}/assets/css/blocks.css": Page(blocks.encode(), headers=CSS),
+        "/wp-includes/css/dist/block-library/style.min.css?ver=6.4.2": Page(
+            library.encode(), headers=CSS
+        ),
+        "/wp-includes/css/dist/images/download.png": Page(tiny_png(80), headers=PNG),
+        f"{WP_THEME}/assets/fonts/sarabun.woff2": Page(_font("sarabun"), headers=WOFF2),
+        f"{WP_THEME}/assets/fonts/sarabun-bold.woff2": Page(_font("sarabun-bold"), headers=WOFF2),
+        f"{WP_THEME}/assets/images/header.jpg": Page(tiny_jpeg(81), headers=JPEG),
+        f"{WP_THEME}/assets/images/quote.svg": Page(
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>', headers=SVG
+        ),
+        "/wp-includes/js/jquery/jquery.min.js?ver=3.7.1": Page(
+            b"/*! jQuery v3.7.1 */ window.jQuery = {};", headers=JS
+        ),
+        "/wp-includes/js/wp-embed.min.js?ver=6.4.2": Page(b"/*! wp-embed */", headers=JS),
+        "/wp-content/uploads/2021/01/page-bg.jpg": Page(tiny_jpeg(82), headers=JPEG),
+        "/wp-content/uploads/2021/01/logo.png": Page(tiny_png(83), headers=PNG),
+        "/wp-content/uploads/2021/01/logo@2x.png": Page(tiny_png(84, 16), headers=PNG),
+    }
+    for size in ("32x32", "192x192", "180x180"):
+        pages[f"/wp-content/uploads/2021/01/cropped-logo-{size}.png"] = Page(
+            tiny_png(85 + len(size)), headers=PNG
+        )
+    return _theme("wordpress", pages)
 
 
 def _wp_posts() -> list[dict]:
@@ -405,6 +514,16 @@ def _wp_article(post: dict, posts: list[dict]) -> str:
         f'{src.replace("1024x683", "768x512")} 768w" sizes="(max-width: 1024px) 100vw, 1024px" /></figure>'
         for src in post["images"]
     ]
+    if len(post["images"]) > 1:  # a <picture> with WebP sources (an image plugin's markup)
+        src = post["images"][1]
+        webp = src.replace(".jpg", ".webp")
+        figures[1] = (
+            f'<figure class="wp-block-image size-large"><picture><source type="image/webp" '
+            f'srcset="{webp} 1024w, {webp.replace("1024x683", "768x512")} 768w" sizes="100vw">'
+            f'<img loading="lazy" width="1024" height="683" src="{src}" alt="" class="wp-image-{post["id"]}" '
+            f'srcset="{src} 1024w, {src.replace("1024x683", "300x200")} 300w, '
+            f'{src.replace("1024x683", "768x512")} 768w" sizes="100vw"></picture></figure>'
+        )
     paragraphs = [f"<p>{escape(p)}</p>" for p in item["paragraphs"]]
     content = figures[:1] + paragraphs + figures[1:]
     for key in post["attachments"]:
@@ -480,6 +599,7 @@ def wordpress_routes() -> dict[str, Page]:
             headers=ROBOTS_TYPE,
         ),
         "/wp-admin/": _gz("<html><body>wp-admin</body></html>"),
+        **_wordpress_theme(),
     }
     _note(ROBOTS_DISALLOWED, "wordpress", "/wp-admin/")
     per_page, pages = 3, 3
@@ -509,6 +629,10 @@ def wordpress_routes() -> dict[str, Page]:
                 routes[src.replace("1024x683", size)] = Page(
                     tiny_jpeg(post["id"] * 10 + k + len(size)), headers=JPEG
                 )
+                if k == 1:
+                    routes[src.replace("1024x683", size).replace(".jpg", ".webp")] = Page(
+                        tiny_png(post["id"] * 10 + k + len(size)), headers=WEBP
+                    )
         for key in post["attachments"]:
             routes[key] = Page(
                 tiny_docx(post["item"]["title"]),
@@ -590,6 +714,18 @@ def legacy_routes() -> dict[str, Page]:
         "/robots.txt": Page(b"User-agent: *\nDisallow: /admin/\n", headers=ROBOTS_TYPE),
         "/admin/login.php": _cp874(_legacy_chrome("เข้าสู่ระบบ", "<form>รหัสผ่าน</form>", True)),
         "/images/bullet.png": Page(tiny_png(7), headers=PNG),
+        **_theme(
+            "legacy",
+            {
+                "/style.css": Page(
+                    b"body { font-family: Tahoma; }\ntd.head { background: url(images/head.gif); }\n",
+                    headers=CSS,
+                ),
+                "/images/head.gif": Page(
+                    b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", headers=[("Content-Type", "image/gif")]
+                ),
+            },
+        ),
     }
     _note(ROBOTS_DISALLOWED, "legacy", "/admin/login.php")
     for key, title in {

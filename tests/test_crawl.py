@@ -138,7 +138,7 @@ def test_extracted_text_holds_no_junk(crawled: Crawled) -> None:
 def test_media_rows_point_at_their_articles(crawled: Crawled) -> None:
     rows = crawled.index_rows("SELECT kind, article_url, size, sha1 FROM media")
     kinds = {kind for kind, *_ in rows}
-    assert kinds == {"image", "attachment"}
+    assert kinds == {"image", "attachment", "requisite"}
     articles = {url for (url,) in crawled.index_rows("SELECT url FROM articles")}
     assert all(
         article_url in articles and size > 0 and len(sha1) == 40

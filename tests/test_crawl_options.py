@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -102,3 +103,61 @@ def test_bad_pages_are_archived_and_skipped_with_a_reason(tmp_path: Path) -> Non
     (problem,) = check.stderr.splitlines()
     assert check.returncode == 1 and "no row for the article" in problem
     assert "/news/2.html" in problem
+
+
+def _fetches(server: SiteServer) -> list[str]:
+    return [route_key(target)[0] for _, target in server.log]
+
+
+def _report(archive: Path) -> dict:
+    return json.loads((archive / "crawls.jsonl").read_text("utf-8").splitlines()[-1])
+
+
+def test_requisites_are_fetched_once_per_crawl_and_a_failing_one_is_reported(
+    tmp_path: Path,
+) -> None:
+    """The WordPress theme (stylesheets, an @import, fonts, a CSS background, scripts, icons)
+    is on every page: one request each per run, none in a later run, one each again with
+    ``--full`` (conditional GETs). A requisite that fails is in the report, the crawl goes
+    on, and it is asked again with the next article fetched (as media are)."""
+    routes = fixture_sites.wordpress_routes()
+    theme = set(fixture_sites.THEME["wordpress"])
+    gone = "/wp-content/themes/twentyseventeen/assets/fonts/sarabun-bold.woff2"
+    del routes[gone]
+    articles = len(fixture_sites.EXPECTED["wordpress"])
+    with SiteServer(routes) as server:
+        listing = server.base_url + fixture_sites.LISTINGS["wordpress"]
+        runs = []
+        for extra in ([], [], ["--full"]):
+            before = len(server.log)
+            result = run_cli("crawl", "--url", listing, *extra, *LOOPBACK, archive=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+            runs.append((_fetches(server)[before:], _report(tmp_path)))
+    (first, report), (second, _), (full, full_report) = runs
+    assert {key: first.count(key) for key in theme} == dict.fromkeys(theme, 1)
+    assert report["articles_new"] == articles
+    assert report["errors"] == {"requisite_http_404": 1}
+    assert report["requisites"] == len(theme) - 1
+    assert report["failed_sites"] == [] and report["status"] == "ok"
+    assert not set(second) & theme  # no article fetched again: nothing of its theme either
+    assert {key: full.count(key) for key in theme} == dict.fromkeys(theme, 1)
+    assert full_report["revisits"] >= len(theme) - 1  # the same bytes: revisits, not copies
+
+
+def test_requisites_off_fetches_none(tmp_path: Path) -> None:
+    """``-s ARCHIVER_REQUISITES=False``: articles, their images (every srcset candidate) and
+    attachments, and nothing of the theme."""
+    with SiteServer(fixture_sites.wordpress_routes()) as server:
+        listing = server.base_url + fixture_sites.LISTINGS["wordpress"]
+        result = run_cli(
+            "crawl", "--url", listing, "-s", "ARCHIVER_REQUISITES=False", *LOOPBACK,
+            archive=tmp_path,
+        )  # fmt: skip
+        fetched = set(_fetches(server))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not fetched & set(fixture_sites.THEME["wordpress"])
+    assert _report(tmp_path)["requisites"] == 0
+    for article in fixture_sites.EXPECTED["wordpress"]:
+        for image in article["images"]:
+            for size in ("1024x683", "768x512", "300x200"):
+                assert image.replace("1024x683", size) in fetched

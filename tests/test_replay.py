@@ -1,6 +1,8 @@
 """Our WARCs in other tools' hands (issue 16): warcio, FastWARC and warcat verify every file of
 a crawl of the fixture sites, and pywb replays every archived article with the bytes the
-server sent, from the first crawl and from a ``--full`` recrawl made of revisits.
+server sent, and every image, stylesheet, script, icon and font the page loads (its
+requisites, and what its stylesheets load), from the first crawl and from a ``--full``
+recrawl made of revisits.
 
 Two of the three sites answer conditional GETs (``ETag`` -> ``304``), so the recrawl holds
 both kinds of revisit: ``server-not-modified`` (joomla, legacy) and ``identical-payload-digest``
@@ -12,13 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import gzip
 import io
+import re
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urldefrag, urljoin
 
 import pytest
+from lxml import html as lhtml
+from w3lib.url import safe_url_string
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -51,6 +58,8 @@ class Crawls:
     articles: set[str]  # the index's article URLs (canonical)
     server_bytes: dict[str, bytes]  # URL of a 200 -> the body the server sends, as sent
     results: list
+    #: Article URL (as captured) -> every URL the page makes a browser load (``_loads``).
+    loads: dict[str, set[str]]
 
 
 def _captures(path: Path) -> list[Capture]:
@@ -76,6 +85,50 @@ def _captures(path: Path) -> list[Capture]:
                     )
                 )
     return out
+
+
+_CSS_URL = re.compile(r"""url\(\s*["']?([^"')]*?)["']?\s*\)|@import\s+["']([^"']+)["']""")
+
+
+def _css_loads(css: str, base: str) -> set[str]:
+    """What a stylesheet (or a ``style`` attribute) makes a browser load (written here apart
+    from ``archiver.extract.requisites``, so that the test checks it)."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    found = {m.group(1) or m.group(2) for m in _CSS_URL.finditer(css)}
+    return {urldefrag(urljoin(base, u))[0] for u in found if u and not u.startswith("data:")}
+
+
+def _loads(url: str, fetch) -> set[str]:
+    """Every URL a browser loads to show the page at ``url``: each source of each image
+    (``src``, ``srcset``, ``<picture><source>``), stylesheets and what they load (fonts,
+    images, ``@import``, read through ``fetch``), scripts, icons, preloads, ``style`` URLs."""
+    body = fetch(url)
+    if body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)
+    page = lhtml.fromstring(body)
+    found: set[str] = set()
+    for img in page.iter("img", "source"):
+        found.add(img.get("src") or "")
+        for srcset in (img.get("srcset"), img.get("data-srcset")):
+            found |= {c.split()[0] for c in (srcset or "").split(",") if c.strip()}
+    sheets = set()
+    for link in page.iter("link"):
+        rels = set((link.get("rel") or "").split())
+        if rels & {"stylesheet", "icon", "apple-touch-icon", "preload"}:
+            (sheets if "stylesheet" in rels else found).add(link.get("href") or "")
+    found |= {script.get("src") or "" for script in page.iter("script")}
+    for element in page.xpath("//*[@style]"):
+        found |= _css_loads(element.get("style"), url)
+    found = {urljoin(url, u) for u in found if u}
+    todo = {urljoin(url, u) for u in sheets if u}
+    while todo:  # stylesheets, and those they @import
+        sheet = todo.pop()
+        found.add(sheet)
+        for loaded in _css_loads(fetch(sheet).decode("utf-8"), sheet):
+            if loaded.split("?")[0].endswith(".css") and loaded not in found:
+                todo.add(loaded)
+            found.add(loaded)
+    return {safe_url_string(u) for u in found}  # percent-encoded, as a browser asks
 
 
 def _server_bytes(url: str) -> bytes:
@@ -110,6 +163,12 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
             for c in found
             if c.status == 200
         }
+        loads = {
+            c.url: _loads(c.url, _server_bytes)
+            for found in captures.values()
+            for c in found
+            if c.role == "article" and c.status == 200
+        }
     finally:
         for server in servers.values():
             server.stop()
@@ -128,6 +187,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
         articles,
         server_bytes,
         [first, recrawl],
+        loads,
     )
 
 
@@ -245,6 +305,46 @@ def test_pywb_replays_every_capture_of_both_crawls_with_the_server_bytes(
                 problems.append(f"{kind} {capture.url} @{capture.timestamp}: other bytes")
     assert not problems, "\n".join(problems)
     assert len(captures) >= 2 * len(crawls.articles)
+
+
+def test_pywb_replays_everything_each_article_page_loads_in_both_crawls(
+    crawls: Crawls, tmp_path: Path
+) -> None:
+    """For each capture of an article, first crawl and ``--full`` recrawl (revisits): every
+    image source (``src``, each ``srcset`` and ``<picture><source>`` candidate), stylesheet,
+    script, icon, font and stylesheet image the page loads replays in pywb with 200 at the
+    article's timestamp: none is missing from the archive."""
+    articles = [c for c in _of(crawls, crawls.first + crawls.recrawl, "article")]
+    assert {canonical_url(c.url) for c in articles} >= crawls.articles
+    assert {c.rec_type for c in articles} == {"response", "revisit"}
+    theme = {
+        path for site in SITES for path in fixture_sites.THEME[site] if not path.endswith(".css")
+    }
+    checked: set[str] = set()
+    with warc_tools.wayback(tmp_path / "pywb", "fixture", crawls.first + crawls.recrawl) as wb:
+        problems = []
+        for article in articles:
+            loads = crawls.loads[article.url]
+            for url in sorted(loads):
+                got = wb.get(article.timestamp, url)
+                if got.status != 200:
+                    problems.append(f"{url} of {article.url} @{article.timestamp}: {got.status}")
+                checked.add(url)
+    assert not problems, f"{len(problems)} not replayed:\n" + "\n".join(problems[:40])
+    fonts_and_backgrounds = {u for u in checked if u.endswith((".woff", ".woff2", "bg-body.png"))}
+    assert len(fonts_and_backgrounds) >= 3  # the stylesheets' own loads were checked
+    assert len(checked) > len(crawls.articles) * 3
+    assert theme  # (each site has one)
+
+
+def test_each_requisite_is_fetched_once_per_crawl(crawls: Crawls) -> None:
+    """A theme on every page: one capture of each of its files per crawl (the recrawl's a
+    revisit), however many articles load it."""
+    for files in (crawls.first, crawls.recrawl):
+        requisites = [c.url for c in _of(crawls, files, "requisite")]
+        assert requisites and len(requisites) == len(set(requisites))
+    again = {c.rec_type for c in _of(crawls, crawls.recrawl, "requisite")}
+    assert again == {"revisit"}
 
 
 def test_reindex_and_check_read_the_recrawl(crawls: Crawls) -> None:

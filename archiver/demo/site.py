@@ -16,7 +16,7 @@ from html import escape
 from urllib.parse import quote
 
 from archiver.demo.articles import ARTICLES
-from archiver.demo.media import tiny_jpeg, tiny_pdf
+from archiver.demo.media import tiny_jpeg, tiny_pdf, tiny_png
 from archiver.demo.server import Page
 from archiver.thai.dates import thai_date as be_date
 
@@ -351,6 +351,10 @@ def demo_routes() -> dict[str, Page]:
         ),
         "/contact.html": html_page(simple_page("", site_name, "ติดต่อเรา", "โทรศัพท์ 0 2644 9900")),
         "/administrator/": html_page(simple_page("", site_name, "ผู้ดูแลระบบ", "เข้าสู่ระบบ")),
+        # the template's icon: a page requisite (the crawl fetches it once)
+        "/templates/protostar/favicon.ico": Page(
+            tiny_png(1), headers=[("Content-Type", "image/vnd.microsoft.icon")]
+        ),
     }
     for start in range(0, len(articles), DEMO_PER_PAGE):
         key = DEMO_LISTING if start == 0 else f"{DEMO_LISTING}?start={start}"

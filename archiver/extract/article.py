@@ -18,7 +18,7 @@ from lxml import html as lhtml
 
 from archiver.extract import meta_rules, rules
 from archiver.extract.markup import Markup, author_elements, html_author
-from archiver.extract.media import find_attachments, find_images
+from archiver.extract.media import find_attachments, find_images_and_sources
 from archiver.extract.nodes import NamedSelectors, NodeMatcher, font_widgets, page_names
 from archiver.extract.published import (
     published_dateline,
@@ -31,6 +31,7 @@ from archiver.extract.published import (
     published_near_author,
     published_near_title,
 )
+from archiver.extract.requisites import page_requisites
 from archiver.extract.text import article_text, trafilatura_text
 from archiver.extract.title import find_title, legacy_title, page_title, text_of
 
@@ -74,6 +75,12 @@ class Article:
     images: list[str] = field(default_factory=list)  # absolute, page order, no duplicates
     attachments: list[str] = field(default_factory=list)  # absolute, page order, no duplicates
     lang: str = "th"
+    #: Every other source a browser may load for the pictures of ``images`` (``src``, each
+    #: ``srcset`` candidate, ...): archived with them, not listed (``media.img_sources``).
+    image_sources: list[str] = field(default_factory=list)
+    #: What the page loads to show itself: stylesheets, scripts, icons, all its images
+    #: (``archiver.extract.requisites``).
+    requisites: list[str] = field(default_factory=list)
 
 
 def extract_article(html: str, url: str) -> Article | None:
@@ -89,6 +96,7 @@ def extract_article(html: str, url: str) -> Article | None:
     if page_kind:
         logger.debug("%s: not an article page (body class %s)", url, " ".join(page_kind))
         return None
+    requisites = page_requisites(doc, url)  # before the extraction drops any of the page
     markup, names = Markup.read(doc), page_names(doc)
     for el in list(doc.iter(*rules.SCRIPT_TAGS)):
         el.drop_tree()
@@ -112,7 +120,7 @@ def extract_article(html: str, url: str) -> Article | None:
     title = marked_title or (legacy_title(root) if legacy else None) or tab_title
     base = _base_url(doc, url)
     media_root = _legacy_media_scope(root) if legacy else root
-    images = find_images(doc, names, media_root, base)
+    images, image_sources = find_images_and_sources(doc, names, media_root, base)
     attachments = find_attachments(media_root, base)
     text, byline = article_text(root, extracted, url, title, trust_root=kind != "page")
     if len(text) < rules.SOFT_ERROR_MAX_CHARS and rules.SOFT_ERROR_TEXT_RE.search(text):
@@ -151,6 +159,8 @@ def extract_article(html: str, url: str) -> Article | None:
         text=text,
         images=images,
         attachments=attachments,
+        image_sources=image_sources,
+        requisites=requisites,
     )
 
 

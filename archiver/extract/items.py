@@ -34,18 +34,23 @@ class ArticleItem:
     lang: str = "th"
     fetched_at: str = ""
     warc: RecordLocation | None = None
+    #: Fetched with the article, not indexed with it: the other sources of its images
+    #: (``srcset`` candidates, ``src``; canonical) and the page's requisites (stylesheets,
+    #: scripts, icons, every image of the page; as the page spells them, absolute).
+    image_sources: list[str] = field(default_factory=list, repr=False, compare=False)
+    requisites: list[str] = field(default_factory=list, repr=False, compare=False)
     #: The words for the search index, when segmented already (in a page worker).
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
 class MediaItem:
-    """An image or attachment fetched for an article."""
+    """An image, attachment or page requisite fetched for an article."""
 
     url: str
     article_url: str
     site: str
-    kind: str  # image | attachment
+    kind: str  # image | attachment | requisite (names.ROLE_*)
     mime: str
     size: int
     sha1: str

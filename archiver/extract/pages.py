@@ -55,6 +55,8 @@ def article_item(
         lang=article.lang,
         fetched_at=fetched_at,
         warc=warc,
+        image_sources=_unique(canonical_url(u) for u in article.image_sources),
+        requisites=article.requisites,
     )
 
 

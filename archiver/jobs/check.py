@@ -103,14 +103,15 @@ def check(archive: Path) -> tuple[int, list[str]]:
 def _refetched(found: dict[str, FileCheck]) -> list[str]:
     """The URLs whose capture was lost, and how they come back: once the index and captures
     no longer count them (``reindex``; a crawl forgets cut-off records by itself), the next
-    crawl fetches pages again, and images and attachments with their article (``--full``)."""
+    crawl fetches pages again, and images, attachments and requisites with their article
+    (``--full``)."""
     lines = []
     for file in found.values():
         for skipped in file.skipped:
             kind, _, url = skipped.lost.partition(" ")
             if kind != "response" or not url:
                 continue
-            if file.lost.get(canonical_url(url)) in names.MEDIA_ROLES:
+            if file.lost.get(canonical_url(url)) in names.MEDIA_TABLE_ROLES:
                 how = "fetched again with its article by `archiver crawl --full`"
             else:
                 how = "fetched again by the next crawl"

@@ -161,7 +161,7 @@ class _Replay:
             )
             if len(self.articles) >= 2 * REPLAY_BATCH:  # the workers keep one batch ahead
                 self.drain(REPLAY_BATCH)
-        elif role in names.MEDIA_ROLES and status < 400:
+        elif role in names.MEDIA_TABLE_ROLES and status < 400:
             self.media.append(
                 MediaItem(
                     url=canonical_url(record.url),

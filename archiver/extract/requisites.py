@@ -1,0 +1,109 @@
+"""A page's requisites: what a browser loads to show it besides the page itself.
+
+Stylesheets, scripts, icons, fonts and images (every source of every ``<img>`` and
+``<picture>``), the ``url(...)`` of ``<style>`` elements and ``style`` attributes; and, in a
+stylesheet, its ``@import`` and ``url(...)`` references (``css_references``: images, fonts,
+other stylesheets), which a crawler reads once it has fetched the stylesheet. Absolute URLs, in
+the page's order, stylesheets first (their own references are found only once they are
+fetched), without duplicates; ``data:`` and other non-HTTP URLs left out. No Scrapy here: the
+spider decides what to fetch (``spiders.news``).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urldefrag, urljoin
+
+from lxml import html as lhtml
+
+from archiver.extract.media import img_sources, srcset_urls
+
+#: ``<link rel>`` values whose ``href`` a browser loads to show the page.
+LINK_RELS = frozenset(
+    {"stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
+     "mask-icon", "preload", "modulepreload"}
+)  # fmt: skip
+#: ``<link rel=preload as=...>`` kinds that are requisites (not documents, not fetches).
+PRELOAD_AS = frozenset({"style", "script", "font", "image", ""})
+#: Elements holding a URL the page loads, with the attribute (besides ``img`` and ``link``).
+URL_ATTRS: tuple[tuple[str, str], ...] = (
+    ("script", "src"),
+    ("input", "src"),  # <input type=image>
+    ("video", "poster"),
+    ("body", "background"),  # table layouts of legacy sites
+    ("table", "background"),
+    ("td", "background"),
+    ("th", "background"),
+)
+_URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
+_IMPORT_RE = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def _absolute(base: str, url: str | None) -> str | None:
+    url = (url or "").strip()
+    if not url or url.startswith(("data:", "#")):
+        return None
+    absolute = urldefrag(urljoin(base, url))[0]
+    return absolute if absolute.startswith(("http://", "https://")) else None
+
+
+def _collect(base: str, urls: list[str | None]) -> list[str]:
+    found = (_absolute(base, u) for u in urls)
+    return list(dict.fromkeys(u for u in found if u))
+
+
+def css_references(css: str, base: str) -> list[str]:
+    """The ``@import`` and ``url(...)`` references of a stylesheet (or a ``style`` attribute),
+    absolute against ``base`` (the stylesheet's URL)."""
+    if "url(" not in css.lower() and "@import" not in css.lower():
+        return []
+    css = _COMMENT_RE.sub("", css)
+    refs: list[str | None] = []
+    for found in _IMPORT_RE.finditer(css):
+        refs.append(found.group(1) or found.group(2))
+    for found in _URL_RE.finditer(css):
+        refs.append(found.group(1) or found.group(2) or found.group(3))
+    return _collect(base, refs)
+
+
+def _base(doc: lhtml.HtmlElement, url: str) -> str:
+    for element in doc.iter("base"):
+        href = (element.get("href") or "").strip()
+        if href:
+            return urljoin(url, href)
+    return url
+
+
+def page_requisites(doc: lhtml.HtmlElement, url: str) -> list[str]:
+    """Every requisite of the page parsed as ``doc`` (fetched from ``url``); see the module."""
+    base = _base(doc, url)
+    sheets: list[str | None] = []
+    others: list[str | None] = []
+    for link in doc.iter("link"):
+        rels = set((link.get("rel") or "").lower().split())
+        if not rels & LINK_RELS:
+            continue
+        if "preload" in rels and (link.get("as") or "").lower() not in PRELOAD_AS:
+            continue
+        (sheets if "stylesheet" in rels else others).append(link.get("href"))
+        if link.get("imagesrcset"):
+            others += srcset_urls(link.get("imagesrcset") or "")
+    for style in doc.iter("style"):
+        others += css_references(style.text or "", base)
+    for img in doc.iter("img"):
+        others += img_sources(img)
+    for tag, attr in URL_ATTRS:
+        others += [element.get(attr) for element in doc.iter(tag)]
+    for element in doc.xpath("//*[@style]"):
+        others += css_references(element.get("style") or "", base)
+    return _collect(base, [*sheets, *others])
+
+
+def is_stylesheet(url: str, content_type: str) -> bool:
+    """Whether a fetched requisite is CSS (read for its own references)."""
+    ctype = content_type.split(";")[0].strip().lower()
+    return ctype == "text/css" or (
+        ctype in ("", "text/plain", "application/octet-stream")
+        and urldefrag(url)[0].split("?")[0].lower().endswith(".css")
+    )
