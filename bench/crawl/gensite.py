@@ -13,6 +13,9 @@ Writes ``<out>/site/`` (the document root nginx serves) and ``<out>/manifest.jso
   paragraphs until the page reaches its drawn size), with the previous / next pager.
 - ``/images/News-PR-<year>/<yymmdd>/<CODE>_L0_00<i>.jpg``: two images an article, 50-200 KB each,
   a JFIF header followed by random bytes (incompressible, as photos are; distinct per image).
+- the template's requisites, loaded by every page (``THEME``): Protostar's stylesheet (120 KB,
+  with an ``@font-face`` font and two ``url(...)`` images), jQuery and the template's script,
+  the favicon; ``wget --page-requisites`` fetches them as the archiver does, once each.
 
 Everything is drawn from one seeded ``random.Random``: the same ``--articles`` and ``--seed`` give
 the same bytes, and every file gets the same fixed mtime (so nginx's ETag and Last-Modified are
@@ -47,7 +50,22 @@ LISTING = SECTION + ".html"
 PER_PAGE = 20
 SITE_NAME = "สำนักงานทดสอบการเก็บถาวร (หน่วยงานตัวอย่าง)"
 MTIME = 1_700_000_000  # 2023-11-14: every file, so ETag / Last-Modified never change
-FORMAT = 1  # bump when the layout changes, so old outputs are regenerated
+FORMAT = 2  # bump when the layout changes, so old outputs are regenerated
+#: The template's files every page loads (path -> size in bytes), as on a Joomla 3 site.
+THEME_CSS = "/templates/protostar/css/template.css"
+THEME = {
+    THEME_CSS: 120_000,
+    "/media/jui/js/jquery.min.js": 95_000,
+    "/templates/protostar/js/template.js": 1_500,
+    "/media/jui/fonts/IcoMoon.woff": 24_000,
+    "/templates/protostar/images/bg-body.png": 4_000,
+    "/templates/protostar/images/logo.png": 12_000,
+}
+HEAD = (
+    f'<link href="{THEME_CSS}?v=3.10" rel="stylesheet">\n'
+    '<script src="/media/jui/js/jquery.min.js?v=3.10"></script>\n'
+    '<script src="/templates/protostar/js/template.js?v=3.10"></script>\n'
+)
 ROBOTS = b"User-agent: *\nDisallow: /administrator/\nDisallow: /component/\n"
 
 
@@ -69,6 +87,35 @@ def fake_jpeg(rng: random.Random, size: int, label: str) -> bytes:
         + comment
     )
     return head + rng.randbytes(max(0, size - len(head) - 2)) + b"\xff\xd9"
+
+
+def theme_file(rng: random.Random, path: str, size: int) -> bytes:
+    """A theme file of ``size`` bytes: the stylesheet's references first, then filler."""
+    if path == THEME_CSS:
+        head = (
+            b"/* Protostar */\n"
+            b'@font-face { font-family: "IcoMoon";'
+            b' src: url("../../../media/jui/fonts/IcoMoon.woff") format("woff"); }\n'
+            b"body.site { background: #f4f6f7 url(../images/bg-body.png) repeat-x; }\n"
+            b".brand { background-image: url('../images/logo.png'); }\n"
+        )
+        rule = b".c%d { margin: %dpx; }\n"
+        body = bytearray(head)
+        while len(body) < size:
+            body += rule % (len(body), rng.randrange(100))
+        return bytes(body[:size])
+    if path.endswith(".js"):
+        return (b"/*! bench */ var x=" + b"1" * size)[:size]
+    return bytes(rng.getrandbits(8) for _ in range(size))
+
+
+def requested(path: str) -> str:
+    """How the pages ask for a theme file (``path?query`` as in the WARC checks)."""
+    return f"{path}?v=3.10" if f'{path}?v=3.10"' in HEAD else path
+
+
+def with_theme(body: bytes) -> bytes:
+    return body.replace(b"</head>", HEAD.encode() + b"</head>", 1)
 
 
 def make_articles(count: int, rng: random.Random) -> tuple[list[JoomlaArticle], list[str]]:
@@ -151,6 +198,9 @@ def generate(out: Path, count: int, seed: int) -> dict:
     sizes["other"] += write(
         root, "/templates/protostar/favicon.ico", b"\x00\x00\x01\x00" + bytes(60)
     )
+    theme_rng = random.Random(seed + 1)  # apart: the articles are those of FORMAT 1
+    for path, size in THEME.items():
+        sizes["other"] += write(root, path, theme_file(theme_rng, path, size))
     for article in articles:
         fill_paragraphs(article, rng, phrases)
     listings = []
@@ -162,13 +212,13 @@ def generate(out: Path, count: int, seed: int) -> dict:
             total=count,
             **common,
         )
-        sizes["listing"] += write(root, listing_file(start), body)
+        sizes["listing"] += write(root, listing_file(start), with_theme(body))
         listings.append(LISTING + (f"?start={start}" if start else ""))
     article_paths, image_paths = [], []
     for n, article in enumerate(articles):
         newer = articles[n - 1].path(SECTION) if n else None
         older = articles[n + 1].path(SECTION) if n + 1 < count else None
-        body = joomla_article_html(article, prev_next=(newer, older), **common)
+        body = with_theme(joomla_article_html(article, prev_next=(newer, older), **common))
         sizes["html"] += write(root, article.path(SECTION), body)
         article_paths.append(article.path(SECTION))
         for src, alt in article.images:
@@ -180,7 +230,8 @@ def generate(out: Path, count: int, seed: int) -> dict:
         "listings": listings,
         "articles": article_paths,
         "images": image_paths,
-        "urls": len(listings) + len(article_paths) + len(image_paths),
+        "requisites": ["/templates/protostar/favicon.ico", *map(requested, THEME)],
+        "urls": len(listings) + len(article_paths) + len(image_paths) + 1 + len(THEME),
         "bytes": sizes,
         "generated_seconds": round(time.perf_counter() - started, 1),
     }

@@ -25,7 +25,8 @@ pid {pid};
 error_log {error_log} warn;
 events {{ worker_connections 1024; }}
 http {{
-    types {{ text/html html; image/jpeg jpg; text/plain txt; image/x-icon ico; }}
+    types {{ text/html html; image/jpeg jpg; text/plain txt; image/x-icon ico; text/css css;
+        application/javascript js; font/woff woff; image/png png; }}
     default_type application/octet-stream;
     charset utf-8;
     access_log {access_log};

@@ -155,8 +155,8 @@ def warc_responses(paths: list[Path]) -> dict[str, int]:
 def check_warc(paths: list[Path], manifest: dict) -> dict:
     found = warc_responses(paths)
     result = {"responses": len(found)}
-    for kind in ("articles", "images", "listings"):
-        result[f"{kind}_in_warc"] = sum(found.get(key) == 200 for key in manifest[kind])
+    for kind in ("articles", "images", "listings", "requisites"):
+        result[f"{kind}_in_warc"] = sum(found.get(key) == 200 for key in manifest.get(kind, []))
     return result
 
 
@@ -275,7 +275,8 @@ def table(results: dict[str, list[dict]], manifest: dict) -> str:
                 parts.append(
                     f"WARC: articles {run['articles_in_warc']}/{articles}, images "
                     f"{run['images_in_warc']}/{len(manifest['images'])}, listings "
-                    f"{run['listings_in_warc']}/{len(manifest['listings'])}"
+                    f"{run['listings_in_warc']}/{len(manifest['listings'])}, requisites "
+                    f"{run['requisites_in_warc']}/{len(manifest.get('requisites', []))}"
                 )
             status = {k: v for k, v in run["requests"].items() if k not in ("requests", "bytes")}
             parts.append(f"HTTP {status}")
