@@ -161,3 +161,46 @@ def test_requisites_off_fetches_none(tmp_path: Path) -> None:
         for image in article["images"]:
             for size in ("1024x683", "768x512", "300x200"):
                 assert image.replace("1024x683", size) in fetched
+
+
+def test_requisites_on_another_host_obey_its_robots_txt(tmp_path: Path) -> None:
+    """A stylesheet and a script on another host (a CDN): that host's robots.txt is read and
+    obeyed (the script it disallows is not fetched, and is in the report); what it allows is
+    fetched and archived with the site, the stylesheet's font too."""
+    cdn_routes = {
+        "/robots.txt": Page(b"User-agent: *\nDisallow: /private/\n", headers=fixture_sites.ROBOTS_TYPE),
+        "/css/cdn.css": Page(b"@font-face { src: url(../fonts/a.woff2); }", headers=fixture_sites.CSS),
+        "/fonts/a.woff2": Page(b"wOF2font", headers=fixture_sites.WOFF2),
+        "/private/x.js": Page(b"var x;", headers=fixture_sites.JS),
+    }  # fmt: skip
+    with SiteServer(cdn_routes) as cdn:
+        head = (
+            f'<link rel="stylesheet" href="{cdn.base_url}/css/cdn.css">'
+            f'<script src="{cdn.base_url}/private/x.js"></script></head>'
+        ).encode()
+        routes = {
+            key: Page(page.body.replace(b"</head>", head, 1), page.status, page.headers)
+            for key, page in demo_routes().items()
+        }
+        with SiteServer(routes) as server:
+            listing = server.base_url + "/news/pr-news.html"
+            result = run_cli("crawl", "--url", listing, *LOOPBACK, archive=tmp_path)
+        asked = _fetches(cdn)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert asked.count("/robots.txt") == 1
+    assert asked.count("/css/cdn.css") == 1 and asked.count("/fonts/a.woff2") == 1
+    assert "/private/x.js" not in asked
+    report = _report(tmp_path)
+    assert report["errors"] == {"requisite_robots_or_ignored": 1}
+    assert report["status"] == "ok"
+    conn = sqlite3.connect(tmp_path / "index.db")
+    try:
+        kinds = dict(
+            conn.execute("SELECT url, kind FROM media WHERE url LIKE ?", (cdn.base_url + "%",))
+        )
+    finally:
+        conn.close()
+    assert kinds == {
+        cdn.base_url + "/css/cdn.css": "requisite",
+        cdn.base_url + "/fonts/a.woff2": "requisite",
+    }
