@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from archiver import names
 from archiver.demo.server import SiteServer
 from archiver.urls import canonical_url
 from archiver.warc.reader import iter_records
@@ -155,7 +156,9 @@ def test_reindex_and_check_read_past_damage(source: Source, tmp_path: Path, case
 
     lost = _lost_articles(source, start, end)
     assert _exported(archive) == source.articles - lost
-    media = [r for r in source.recs if r.type == "response" and r.role in ("image", "attachment")]
+    media = [  # the media table's rows: images, attachments, page requisites
+        r for r in source.recs if r.type == "response" and r.role in names.MEDIA_TABLE_ROLES
+    ]
     kept = [r for r in media if not (r.offset < end and start < r.end)]
     assert f"; {len(kept)} media;" in reindex.stdout  # every intact image too
     if case in ("flip-article-request", "flip-article-metadata", "flip-image-response"):
