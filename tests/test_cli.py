@@ -222,3 +222,9 @@ def test_search_of_an_unknown_site_is_one_line_and_exit_2(crawled: Crawled) -> N
             result.stderr.strip().count("\n") == 0
             and "unknown site 'no-such-site'" in result.stderr
         )
+
+
+def test_serve_without_an_index_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", "0", archive=tmp_path / "nothing-here")
+    assert result.returncode == 1
+    assert result.stderr.strip() and result.stderr.strip().count("\n") == 0

@@ -270,6 +270,32 @@ def search(
 
 @cli.command()
 @archive_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@friendly
+def serve(archive: Path, port: int) -> None:
+    """Open the archive's index in Datasette on 127.0.0.1, with the articles table's search box
+    running the same search as `archiver search` (needs: pip install '.[web]').
+
+    Example: archiver serve --port 8001   then open http://127.0.0.1:8001/index/articles
+    """
+    from archiver.index.store import open_existing
+
+    try:
+        import uvicorn
+        from datasette.app import Datasette
+    except ImportError:
+        raise click.UsageError(
+            "archiver serve needs Datasette: pip install 'thai-news-archiver[web]'"
+        ) from None
+    with open_existing(archive) as index:  # a missing or damaged index: one line, exit 1
+        path = index.path
+    app = Datasette([str(path)], settings={"default_page_size": 20})
+    click.echo(f"serving {path} on http://127.0.0.1:{port}/index/articles (Ctrl-C stops)", err=True)
+    uvicorn.run(app.app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+@cli.command()
+@archive_option
 @click.argument("url")
 @click.option("--text", "what", flag_value="text", help="The extracted article text.")
 @click.option("--html", "what", flag_value="html", help="The archived page, decoded.")

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from archiver.errors import QueryError
-from archiver.thai.chars import normalize_digits
+from archiver.thai.chars import normalize_digits, normalize_thai
 from archiver.thai.words import segment
 
 MAX_QUERY_CHARS = 1000
@@ -59,7 +59,7 @@ AND, OR, NOT = "AND", "OR", "NOT"
 def parse(text: str) -> Query:
     """Split a query into terms: ``"phrase"``, ``a OR b``, ``-word`` / ``NOT word``, ``a AND b``;
     stray operators dropped."""
-    text = unicodedata.normalize("NFC", text or "").strip()
+    text = normalize_thai(unicodedata.normalize("NFC", text or "")).strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
     if text.count('"') % 2:
