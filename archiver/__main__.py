@@ -1,4 +1,4 @@
-from archiver.cli import main
+from archiver.cli.main import main
 
-if __name__ == "__main__":  # not again in worker processes (archiver.workers)
+if __name__ == "__main__":  # not again in worker processes (archiver.jobs.workers)
     main()

@@ -17,7 +17,8 @@ class ArchiverError(Exception):
 
 
 class QueryError(ArchiverError):
-    """A search query that cannot be run (empty, only operators). Raised by ``archiver.query``."""
+    """A search query that cannot be run (empty, only operators). Raised by
+    ``archiver.search.query``."""
 
     exit_code = 2
 
@@ -50,7 +51,7 @@ class DamagedDatabaseError(ArchiverError):
 
 class ArchiveBusyError(ArchiverError):
     """A derived database is locked by another process for longer than we wait; exit 75
-    (EX_TEMPFAIL), as for the archive's lock. Raised by ``archiver.derived``."""
+    (EX_TEMPFAIL), as for the archive's lock. Raised by ``archiver.index.derived``."""
 
     exit_code = 75
 

@@ -6,8 +6,6 @@ Our own keys are ``ARCHIVER_*``. Anything here can be overridden per run with
 
 import os
 
-from archiver import __version__
-
 BOT_NAME = "thai-news-archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -30,14 +28,11 @@ ARCHIVER_RECHECK_DAYS = 0.0
 ARCHIVER_MAX_PAGE_BYTES = 5_000_000
 
 
-def user_agent(contact_url: str) -> str:
-    """The User-Agent naming the project and where to read about it (``-s
-    ARCHIVER_CONTACT_URL=...`` changes it too, ``archiver.crawl.crawl_settings``)."""
-    return f"thai-news-archiver/{__version__} (+{contact_url})"
-
-
 # -- politeness (DEVELOPERS.md: obey robots.txt, identify, throttle per host) ----------------
-USER_AGENT = user_agent(ARCHIVER_CONTACT_URL)
+#: Unset: "thai-news-archiver/<version> (+<ARCHIVER_CONTACT_URL>)", made when the crawl starts
+#: from the settings in force (``archiver.crawl.agent``); ``-s USER_AGENT=...`` replaces it.
+USER_AGENT = None
+ADDONS = {"archiver.crawl.agent.UserAgent": 0}
 ROBOTSTXT_OBEY = True
 #: Per site: a run of N sites may have N times this many requests in flight
 #: (``archiver.crawl.run_concurrency``); per host, CONCURRENT_REQUESTS_PER_DOMAIN rules.
@@ -69,26 +64,26 @@ HTTPERROR_ALLOW_ALL = True
 
 # -- the pipeline -------------------------------------------------------------------------------
 EXTENSIONS = {
-    "archiver.capture.WarcCapture": 100,
-    "archiver.politeness.CrawlDelay": 200,
+    "archiver.crawl.recorder.WarcCapture": 100,
+    "archiver.crawl.politeness.CrawlDelay": 200,
 }
 #: Scrapy's downloader, fixed to keep CONCURRENT_REQUESTS_PER_DOMAIN with no delay.
-DOWNLOADER = "archiver.downloader.PoliteDownloader"
+DOWNLOADER = "archiver.crawl.downloader.PoliteDownloader"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "archiver.middlewares.BackoffRetryMiddleware": 550,
-    "archiver.middlewares.ConditionalGetMiddleware": 580,
+    "archiver.crawl.middlewares.BackoffRetryMiddleware": 550,
+    "archiver.crawl.middlewares.ConditionalGetMiddleware": 580,
 }
-#: Processes that decode, extract and segment article pages (``archiver.workers``); unset:
+#: Processes that decode, extract and segment article pages (``archiver.jobs.workers``); unset:
 #: one per CPU core but one, at least one; 0: in the crawl's own process. With fewer than
 #: two, the index writer segments the articles (``workers.workers_segment``).
 ARCHIVER_WORKERS = None
 #: The index is written in batches of this many items, or of what came within this many
-#: seconds (``archiver.pipelines``).
+#: seconds (``archiver.crawl.pipelines``).
 ARCHIVER_INDEX_BATCH = 100
 ARCHIVER_INDEX_BATCH_SECONDS = 1.0
 ITEM_PIPELINES = {
-    "archiver.pipelines.IndexPipeline": 300,
+    "archiver.crawl.pipelines.IndexPipeline": 300,
 }
 #: Each response's callback output runs through this many tasks: 100 (the default) costs CPU
 #: for nothing here (FACTS.md: 8 made a fetch-only crawl 1.6x cheaper).

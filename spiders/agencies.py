@@ -1,8 +1,8 @@
 """One spider class per registered agency, made from the registry, so that
 ``scrapy list`` shows every slug and ``scrapy crawl <slug>`` crawls it."""
 
+from archiver.registry import AGENCIES
 from spiders.news import NewsSpider
-from spiders.registry import AGENCIES
 
 
 def _spider_for(site):  # type: ignore[no-untyped-def]

@@ -16,8 +16,8 @@ from lxml import etree
 from lxml.cssselect import CSSSelector
 from parsel import Selector
 
-from archiver.selectors import NodeMatcher
-from archiver.site import host_of
+from archiver.extract.nodes import NodeMatcher
+from archiver.registry import host_of
 from archiver.urls import canonical_url
 
 #: Regions of a listing page that hold site navigation, never the listing's articles.

@@ -8,8 +8,9 @@ downloader keeps a slot per host (per-host politeness as with a crawler per site
 pool and one index writer, however many sites (a crawler per site cost about 145 MB and two
 processes each, issue 12). What the spider knows of each site (its archived articles and media,
 its listing pages, its --max-articles count) lives in a ``SiteState``; every request carries its
-site's slug in ``meta["archiver_site"]``. Every fetch is written to WARC by ``archiver.capture``
-whatever happens here; this spider decides what to fetch and which pages are articles.
+site's slug in ``meta[names.SITE]``. Every fetch is written to WARC by
+``archiver.crawl.recorder`` whatever happens here; this spider decides what to fetch and which
+pages are articles.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,14 +33,17 @@ from scrapy.http import Request, Response
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.python.failure import Failure
 
-from archiver import sitestats
-from archiver.index import Index
-from archiver.items import ArticleItem, MediaItem
-from archiver.pages import NotAPage, page_text
-from archiver.site import Site, slug_for_url
+from archiver import names
+from archiver.archive import Archive
+from archiver.crawl import sitestats
+from archiver.extract.items import ArticleItem, MediaItem
+from archiver.extract.pages import NotAPage, page_text
+from archiver.index.store import Index
+from archiver.jobs.workers import PageWorkers, crawl_workers, process_article, workers_segment
+from archiver.registry import Site, slug_for_url
 from archiver.urls import canonical_url
-from archiver.warc import file_sizes, read_payload
-from archiver.workers import PageWorkers, crawl_workers, process_article, workers_segment
+from archiver.warc.reader import read_payload
+from archiver.warc.records import file_sizes
 from spiders.discovery import article_links, pagination_links
 
 logger = logging.getLogger(__name__)
@@ -57,10 +60,6 @@ ERROR_KINDS = {
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-#: Request meta key: the slug of the site a request belongs to.
-SITE = "archiver_site"
 
 
 @dataclass
@@ -87,7 +86,7 @@ class SiteState:
 class NewsSpider(scrapy.Spider):
     """Crawl news listings, their pagination, their articles and the articles' media."""
 
-    name = "news"
+    name = names.GENERIC_SPIDER
     site: Site | None = None  # set on per-agency subclasses
 
     def __init__(
@@ -144,7 +143,7 @@ class NewsSpider(scrapy.Spider):
 
     def slug_for(self, request: Request) -> str:
         """The slug of the site ``request`` belongs to (its meta, else its host and port)."""
-        slug = request.meta.get(SITE)
+        slug = request.meta.get(names.SITE)
         if slug is None:
             slug = self.by_netloc.get(urlparse_cached(request).netloc, self.slug)
         return str(slug)
@@ -163,7 +162,7 @@ class NewsSpider(scrapy.Spider):
             for listing in state.listings:
                 state.listing_pages.add(canonical_url(listing))
                 request = self._listing_request(state, listing, listing, dont_filter=True)
-                request.meta["archiver_start"] = True  # one of the site's own listing URLs
+                request.meta[names.START] = True  # one of the site's own listing URLs
                 yield request
 
     def _load_archive_state(self) -> None:
@@ -171,10 +170,12 @@ class NewsSpider(scrapy.Spider):
         those whose WARC record was cut off by truncation: they are fetched again), and
         whether an earlier run walked the whole listing (only then may a run stop early; not
         when articles were lost, which may be linked from any listing page)."""
-        path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
+        path = Archive.of_settings(self.settings).index
         if not path.exists():
             return
-        sizes = file_sizes(path.parent / "warc")  # a row whose record is cut off is not known
+        sizes = file_sizes(
+            Archive.of_settings(self.settings).warc
+        )  # a row whose record is cut off is not known
         with Index(path) as index:
             settled = index.settled(self.sites)
             for state in self.sites.values():
@@ -196,7 +197,7 @@ class NewsSpider(scrapy.Spider):
         self.workers.close()
         if reason != "finished":
             return
-        path = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "index.db"
+        path = Archive.of_settings(self.settings).index
         try:
             with Index(path) as index:
                 when = _now()
@@ -221,7 +222,7 @@ class NewsSpider(scrapy.Spider):
             errback=self.failed,
             cb_kwargs={"listing": listing},
             dont_filter=dont_filter,
-            meta={"archiver_role": "listing", SITE: state.slug},
+            meta={names.ROLE: names.ROLE_LISTING, names.SITE: state.slug},
         )
 
     def _state(self, response: Response) -> SiteState:
@@ -239,8 +240,8 @@ class NewsSpider(scrapy.Spider):
         links = article_links(page, response.url, listing)
         due = [u for u in links if self._due(state, u)]
         new = [u for u in links if u not in state.known]
-        self._count(state, "archiver/listing_pages")
-        self._count(state, "archiver/articles_known", len(links) - len(due))
+        self._count(state, names.LISTING_PAGES)
+        self._count(state, names.ARTICLES_KNOWN, len(links) - len(due))
         for url in due:
             if self.max_articles is not None and state.scheduled_articles >= self.max_articles:
                 state.cut_short = True
@@ -250,7 +251,7 @@ class NewsSpider(scrapy.Spider):
                 url,
                 callback=self.parse_article,
                 errback=self.failed,
-                meta={"archiver_role": "article", SITE: state.slug},
+                meta={names.ROLE: names.ROLE_ARTICLE, names.SITE: state.slug},
             )
         if links and not new and state.walked_before and not self.full:
             logger.info("%s: nothing new on %s; stopping", state.slug, response.url)
@@ -264,7 +265,7 @@ class NewsSpider(scrapy.Spider):
     async def parse_article(
         self, response: Response
     ) -> AsyncIterator[ArticleItem | scrapy.Request]:
-        """Extraction and segmentation run in a page worker (``archiver.workers``); the
+        """Extraction and segmentation run in a page worker (``archiver.jobs.workers``); the
         reactor goes on fetching meanwhile."""
         state = self._state(response)
         if response.status >= 400:
@@ -278,7 +279,7 @@ class NewsSpider(scrapy.Spider):
             response.url,
             state.slug,
             _now(),
-            response.meta.get("warc"),
+            response.meta.get(names.WARC),
             self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"),
             self.workers.segment,  # else the index writer segments
         )
@@ -296,7 +297,10 @@ class NewsSpider(scrapy.Spider):
             self._skip(state, response, f"published {item.published}, before --since {self.since}")
             return
         yield item
-        for kind, urls in (("image", item.images), ("attachment", item.attachments)):
+        for kind, urls in (
+            (names.ROLE_IMAGE, item.images),
+            (names.ROLE_ATTACHMENT, item.attachments),
+        ):
             for url in urls:
                 if url in state.known_media and not self.full:
                     continue  # archived with an earlier article (same URL): not again
@@ -308,9 +312,9 @@ class NewsSpider(scrapy.Spider):
                     cb_kwargs={"article_url": response.url, "kind": kind},
                     headers={"Referer": response.url},
                     meta={
-                        "archiver_role": kind,
-                        "archiver_article": response.url,
-                        SITE: state.slug,
+                        names.ROLE: kind,
+                        names.ARTICLE: response.url,
+                        names.SITE: state.slug,
                     },
                 )
 
@@ -328,10 +332,10 @@ class NewsSpider(scrapy.Spider):
             mime=ctype.split(";")[0].strip(),
             size=len(body),
             # the WARC's payload digest is this hash already, when the body is as it was sent
-            sha1=response.meta.get("archiver_sha1") or hashlib.sha1(body).hexdigest(),
+            sha1=response.meta.get(names.SHA1) or hashlib.sha1(body).hexdigest(),
             status=response.status,
             fetched_at=_now(),
-            warc=response.meta.get("warc"),
+            warc=response.meta.get(names.WARC),
         )
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -344,7 +348,7 @@ class NewsSpider(scrapy.Spider):
         try:
             return page_text(body, ctype, self.settings.getint("ARCHIVER_MAX_PAGE_BYTES"))
         except NotAPage as reason:
-            response.meta["archiver_not_a_page"] = str(reason)
+            response.meta[names.NOT_A_PAGE] = str(reason)
             self._skip(state, response, str(reason))
             return None
 
@@ -362,32 +366,30 @@ class NewsSpider(scrapy.Spider):
         page of one), nothing of the site could be crawled from it (``start_listings_failed``:
         the site fails when all of them do). The next run walks the whole listing again."""
         state.listing_failed = True
-        sitestats.append(
-            self.crawler.stats, state.slug, "archiver/listing_errors", f"{url} ({problem})"
-        )
-        if request is not None and request.meta.get("archiver_start"):
-            self._count(state, "archiver/start_listings_failed")
+        sitestats.append(self.crawler.stats, state.slug, names.LISTING_ERRORS, f"{url} ({problem})")
+        if request is not None and request.meta.get(names.START):
+            self._count(state, names.START_LISTINGS_FAILED)
 
     def _body(self, response: Response) -> tuple[bytes, str]:
         """The body and content type; for a ``304 Not Modified`` those of the archived copy
         (the capture the conditional GET was made from), so a page that did not change is
         handled exactly as when it was first fetched."""
         ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
-        if response.status != 304 or not response.meta.get("warc"):
+        if response.status != 304 or not response.meta.get(names.WARC):
             return response.body, ctype
-        archive = Path(self.settings.get("ARCHIVER_ARCHIVE")) / "warc"
-        return read_payload(archive, response.meta["warc"])
+        archive = Archive.of_settings(self.settings).warc
+        return read_payload(archive, response.meta[names.WARC])
 
     def _count(self, state: SiteState, name: str, count: int = 1) -> None:
         sitestats.inc(self.crawler.stats, state.slug, name, count)
 
     def _skip(self, state: SiteState, response: Response, reason: str) -> None:
         logger.info("%s: skipped %s: %s", state.slug, response.url, reason)
-        self._count(state, "archiver/skipped")
+        self._count(state, names.SKIPPED)
 
     def _count_error(self, state: SiteState, kind: str, url: str) -> None:
         logger.warning("%s: %s for %s", state.slug, kind, url)
-        self._count(state, f"archiver/errors/{kind}")
+        self._count(state, names.ERRORS_PREFIX + kind)
 
     def failed(self, failure: Failure) -> None:
         """Errback: a request that got no response at all (DNS, refused, timeout, robots)."""
@@ -399,7 +401,7 @@ class NewsSpider(scrapy.Spider):
         state = self.sites.get(self.slug_for(request)) if request is not None else None
         state = state or self._first()
         self._count_error(state, kind, request.url if request else "?")
-        if request is not None and request.meta.get("archiver_role") == "listing":
+        if request is not None and request.meta.get(names.ROLE) == names.ROLE_LISTING:
             self._listing_failed(state, request, request.url, kind)
 
     def _callback_failed(self, failure: Failure, response: Response, spider: Any) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.items import ArticleItem
+from archiver.extract.items import ArticleItem
 
 
 def article(n: int, title: str, text: str, site: str = "thaigov", day: int = 1) -> ArticleItem:

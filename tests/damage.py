@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.urls import canonical_url
-from archiver.warc import iter_records, warc_files
+from archiver.warc.reader import iter_records
+from archiver.warc.records import warc_files
 
 
 @dataclass(frozen=True)

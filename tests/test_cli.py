@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import cli
+from archiver.cli.main import cli
 from tests.conftest import ROOT, Crawled, load_json_lines, run_cli
 
 SEED = Path(__file__).parent / "data" / "pages"
@@ -132,7 +132,7 @@ def test_sites_lists_the_registry_as_json(tmp_path: Path) -> None:
 
 
 def test_scrapy_list_shows_every_registered_slug() -> None:
-    from spiders.registry import AGENCIES
+    from archiver.registry import AGENCIES
 
     scrapy = Path(sys.executable).with_name("scrapy")
     result = subprocess.run(

@@ -251,8 +251,10 @@ def test_each_article_is_fetched_once_despite_duplicate_links(crawled: Crawled, 
 
 
 def test_crawl_sends_the_project_user_agent(crawled: Crawled) -> None:
-    from archiver.settings import USER_AGENT
+    from archiver.crawl.agent import user_agent
+    from archiver.settings import ARCHIVER_CONTACT_URL
 
+    USER_AGENT = user_agent(ARCHIVER_CONTACT_URL)
     stored = _warc_records(crawled.archive)
     request = next(r for r in stored if r["type"] == "request")
     assert request["http"].get_header("User-Agent") == USER_AGENT

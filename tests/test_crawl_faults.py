@@ -135,7 +135,7 @@ def test_every_archiver_setting_and_every_scrapy_setting_the_readme_names_has_a_
     from scrapy.settings import Settings, default_settings
 
     from archiver import settings as project
-    from archiver.crawl import check_settings
+    from archiver.crawl.configure import check_settings
 
     ruled = {rule[0] for rule in project.setting_rules}
     ours = {name for name in dir(project) if name.startswith("ARCHIVER_")}

@@ -19,7 +19,8 @@ import pytest
 
 from archiver.demo.server import SiteServer
 from archiver.urls import canonical_url
-from archiver.warc import iter_records, warc_files
+from archiver.warc.reader import iter_records
+from archiver.warc.records import warc_files
 from tests import damage, fixture_sites
 from tests.conftest import LOOPBACK, load_json_lines, run_cli
 
@@ -301,8 +302,9 @@ def test_capture_log_forgets_captures_cut_off_or_damaged(tmp_path: Path) -> None
     """At a crawl's start (``WarcCapture._recover``): captures past a file's end are forgotten
     without reading the file; the last noted one is read back by ``recover`` and forgotten if
     damaged; intact ones stay."""
-    from archiver.captures import CaptureLog
-    from archiver.warc import Fetch, WarcFileWriter
+    from archiver.index.capture_log import CaptureLog
+    from archiver.warc.records import Fetch
+    from archiver.warc.writer import WarcFileWriter
 
     writer = WarcFileWriter(tmp_path / "warc", "site")
     for n in range(4):
@@ -354,13 +356,13 @@ def test_check_counts_the_article_records_past_its_extraction_limit(
     kill -9 loop found it printing "-10 more": the sets it counted shrank as it went)."""
     import sqlite3
 
-    from archiver import replay
+    from archiver.jobs import check
 
     archive = damage.copy_archive(source.archive, tmp_path / "archive")
     with sqlite3.connect(archive / "index.db") as conn:
         conn.execute("DELETE FROM articles")
-    monkeypatch.setattr(replay, "CHECK_EXTRACT_MAX", 3)
-    _, problems = replay.check(archive)
+    monkeypatch.setattr(check, "CHECK_EXTRACT_MAX", 3)
+    _, problems = check.check(archive)
     rows = [p for p in problems if p.startswith("index: no row for the article")]
     more = [p for p in problems if " more article records not in the index" in p]
     assert len(rows) <= 3 and len(more) == 1

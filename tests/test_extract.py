@@ -13,9 +13,10 @@ import logging
 from pathlib import Path
 
 import pytest
+import trafilatura
 
-from archiver import cleaning, extract
-from archiver.extract import Article, extract_article
+from archiver.extract import lines
+from archiver.extract.article import Article, extract_article
 
 PAGES = Path(__file__).parent / "data" / "pages"
 JOOMLA_URL = (
@@ -140,7 +141,7 @@ def test_seed_media_absolute_against_base_href(seed: Article) -> None:
 
 def test_seed_without_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
     """When trafilatura gives nothing, the content root's own text is cleaned the same way."""
-    monkeypatch.setattr(extract.trafilatura, "extract", lambda *a, **k: None)
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: None)
     article = extract_article(page("joomla_seed.html"), JOOMLA_URL)
     assert article is not None
     assert_with_without(article.text, SEED_BODY, SEED_JUNK)
@@ -149,13 +150,13 @@ def test_seed_without_trafilatura(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_bylines_found_in_root_when_trafilatura_drops_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = extract.trafilatura.extract
+    real = trafilatura.extract
 
     def without_bylines(*args: object, **kwargs: object) -> str | None:
         text = real(*args, **kwargs)
         return "\n".join(line for line in (text or "").split("\n") if " : " not in line)
 
-    monkeypatch.setattr(extract.trafilatura, "extract", without_bylines)
+    monkeypatch.setattr(trafilatura, "extract", without_bylines)
     article = extract_article(page("joomla_seed.html"), JOOMLA_URL)
     assert article is not None
     assert article.author == "กลุ่มงานสมัชชาคุณธรรมและความร่วมมือนานาชาติ"
@@ -358,23 +359,23 @@ def test_bad_html_never_raises(html: str) -> None:
     assert result is None or isinstance(result, Article)
 
 
-# -- the rules in cleaning.py ---------------------------------------------------------------------
-@pytest.mark.parametrize("rule", cleaning.LINE_PATTERNS, ids=lambda r: r.name)
-def test_line_pattern_removes_its_example(rule: cleaning.LinePattern) -> None:
+# -- the rules in extract/lines.py--------------------------------------------------------------------
+@pytest.mark.parametrize("rule", lines.LINE_PATTERNS, ids=lambda r: r.name)
+def test_line_pattern_removes_its_example(rule: lines.LinePattern) -> None:
     text = "\n".join([PROSE[0], rule.example, PROSE[1]])
-    cleaned = cleaning.clean_lines(text)
+    cleaned = lines.clean_lines(text)
     assert rule.example not in cleaned
     assert PROSE[0] in cleaned and PROSE[1] in cleaned
     if rule.inline:  # a shortcode inside a sentence goes, the sentence stays
-        cleaned = cleaning.clean_lines(f"ก่อนหน้านี้ {rule.example} หลังจากนั้น")
+        cleaned = lines.clean_lines(f"ก่อนหน้านี้ {rule.example} หลังจากนั้น")
         assert rule.example not in cleaned
         assert "ก่อนหน้านี้" in cleaned and "หลังจากนั้น" in cleaned
 
 
 @pytest.mark.parametrize("line", PROSE)
 def test_line_patterns_leave_prose_untouched(line: str) -> None:
-    assert cleaning.clean_lines(line) == line
-    assert cleaning.split_bylines(line) == (line, {})
+    assert lines.clean_lines(line) == line
+    assert lines.split_bylines(line) == (line, {})
 
 
 @pytest.mark.parametrize(
@@ -385,7 +386,7 @@ def test_line_patterns_leave_prose_untouched(line: str) -> None:
     ],
 )
 def test_shortcode_markers_go_text_stays(junk: str, kept: str) -> None:
-    cleaned = cleaning.clean_lines(junk)
+    cleaned = lines.clean_lines(junk)
     assert kept in cleaned and "[" not in cleaned and "{" not in cleaned
 
 
@@ -404,20 +405,20 @@ def test_shortcode_markers_go_text_stays(junk: str, kept: str) -> None:
     ],
 )
 def test_bylines_move_to_metadata(line: str, fields: dict[str, str]) -> None:
-    text, meta = cleaning.split_bylines("\n".join([PROSE[0], line, PROSE[1]]))
+    text, meta = lines.split_bylines("\n".join([PROSE[0], line, PROSE[1]]))
     assert meta == fields
     assert text == "\n".join([PROSE[0], PROSE[1]])
 
 
 def test_writer_wins_over_source() -> None:
-    _, meta = cleaning.split_bylines("ที่มา : สำนักข่าว\nเขียนข่าว : นายเอ")
+    _, meta = lines.split_bylines("ที่มา : สำนักข่าว\nเขียนข่าว : นายเอ")
     assert meta == {"author": "นายเอ"}
 
 
 def test_long_line_is_not_a_byline() -> None:
     line = "ข่าว : " + "รายละเอียดของข่าวที่ยาวมาก " * 10
-    assert len(line) >= cleaning.MAX_BYLINE_CHARS
-    assert cleaning.split_bylines(line) == (line, {})
+    assert len(line) >= lines.MAX_BYLINE_CHARS
+    assert lines.split_bylines(line) == (line, {})
 
 
 @pytest.mark.parametrize(
@@ -431,7 +432,7 @@ def test_long_line_is_not_a_byline() -> None:
     ],
 )
 def test_publication_date_from_url_alias(url: str, expected: str | None) -> None:
-    from archiver.extract import _published_in_url
+    from archiver.extract.published import published_in_url
 
-    date, _raw = _published_in_url(url)
+    date, _raw = published_in_url(url)
     assert (date.isoformat() if date else None) == expected

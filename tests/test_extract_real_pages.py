@@ -13,9 +13,9 @@ import json
 
 from lxml import html as lhtml
 
-from archiver.extract import extract_article
-from archiver.markup import Markup, author_elements, html_author
-from archiver.selectors import NamedSelectors, page_names
+from archiver.extract.article import extract_article
+from archiver.extract.markup import Markup, author_elements, html_author
+from archiver.extract.nodes import NamedSelectors, page_names
 
 URL = "https://blog.example.com/posts/field-notes"
 PARAGRAPHS = [

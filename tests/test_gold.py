@@ -12,8 +12,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from archiver.extract import Article, extract_article
-from archiver.pages import page_text
+from archiver.extract.article import Article, extract_article
+from archiver.extract.pages import page_text
 from tests import gold
 from tests.gold.metrics import page_f1, prf, shingle_counts, thai_tokens
 

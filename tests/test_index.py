@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from archiver import query as q
 from archiver.errors import IndexMismatchError, QueryError
-from archiver.index import Index
-from archiver.items import ArticleItem
-from archiver.warc import RecordLocation
+from archiver.extract.items import ArticleItem
+from archiver.index.store import Index
+from archiver.search import query as q
+from archiver.search.results import search as search_articles
+from archiver.warc.records import RecordLocation
 
 MORAL = (
     "ศูนย์คุณธรรมหารือวัฒนธรรมจังหวัดพระนครศรีอยุธยา ขับเคลื่อนจังหวัดคุณธรรม",
@@ -57,7 +58,7 @@ def index(tmp_path: Path) -> Index:
 
 
 def _urls(index: Index, query: str, **kw) -> list[str]:
-    return [h.url.rsplit("/", 1)[1] for h in index.search(query, **kw)[1]]
+    return [h.url.rsplit("/", 1)[1] for h in search_articles(index.conn, query, **kw)[1]]
 
 
 def test_upsert_reports_new_unchanged_changed_and_keeps_versions(index: Index) -> None:
@@ -73,7 +74,7 @@ def test_word_inside_compound_is_found_and_title_match_ranks_first(index: Index)
 
 
 def test_substring_the_segmenter_misses_is_found_after_word_matches(index: Index) -> None:
-    total, hits = index.search("อยุธยา")
+    total, hits = search_articles(index.conn, "อยุธยา")
     assert total == 1 and hits[0].match == "substring"
 
 
@@ -98,7 +99,7 @@ def test_filters_by_site_and_dates(index: Index) -> None:
 @pytest.mark.parametrize("bad", ["", "   ", '"', "* : ( )", "OR", "-คุณธรรม"])
 def test_queries_with_nothing_to_look_for_are_rejected(index: Index, bad: str) -> None:
     with pytest.raises(QueryError):
-        index.search(bad)
+        search_articles(index.conn, bad)
 
 
 @pytest.mark.parametrize(
@@ -115,13 +116,13 @@ def test_queries_with_nothing_to_look_for_are_rejected(index: Index, bad: str) -
     ],
 )
 def test_stray_operators_still_search(index: Index, odd: str) -> None:
-    total, hits = index.search(odd)
+    total, hits = search_articles(index.conn, odd)
     assert total >= 0 and all(h.url for h in hits)
 
 
 def test_very_long_query_is_a_query_error(index: Index) -> None:
     with pytest.raises(QueryError):
-        index.search("คุณธรรม " * 2000)
+        search_articles(index.conn, "คุณธรรม " * 2000)
 
 
 def test_index_refuses_another_segmenter(tmp_path: Path) -> None:
@@ -159,11 +160,11 @@ def test_reindex_rebuilds_an_index_of_another_segmenter(tmp_path: Path) -> None:
         rebuilt.reset()
         rebuilt.upsert_article(_item(1, *MORAL))
     with Index(tmp_path / "index.db") as again:  # no mismatch any more
-        assert again.search("คุณธรรม")[0] == 1
+        assert search_articles(again.conn, "คุณธรรม")[0] == 1
 
 
 def test_captures_kept_in_an_older_index_move_to_captures_db(tmp_path: Path) -> None:
-    from archiver.captures import SCHEMA, CaptureLog, captured_locations
+    from archiver.index.capture_log import SCHEMA, CaptureLog, captured_locations
 
     old = sqlite3.connect(tmp_path / "index.db")
     old.executescript(SCHEMA)  # an archive from before captures.db: the table in index.db

@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.demo.server import SiteServer
 from archiver.demo.site import DEMO_LISTING, demo_articles, demo_routes
-from archiver.site import slug_for_url
+from archiver.registry import slug_for_url
 from tests.conftest import LOOPBACK, ROOT
 from tests.proctree import TreeSampler
 

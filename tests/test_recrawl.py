@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.archive import ArchiveLock
 from archiver.demo.server import SiteServer
-from archiver.lock import ArchiveLock
 from tests.conftest import ROOT, run_cli
 from tests.fault_site import FaultSite
 
@@ -411,8 +411,9 @@ def test_a_capture_written_but_not_noted_before_a_kill_is_noted_by_the_next_run(
 ) -> None:
     """``kill -9`` between a WARC record and its ``captures.db`` row (the crawl notes each
     capture right after writing it) must not make the next run store the page again."""
-    from archiver.captures import CaptureLog, capture_of
-    from archiver.warc import Fetch, WarcFileWriter
+    from archiver.index.capture_log import CaptureLog, capture_of
+    from archiver.warc.records import Fetch
+    from archiver.warc.writer import WarcFileWriter
 
     def fetch(path: str, status: int = 200) -> Fetch:
         return Fetch(

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from archiver import query as q
-from archiver import search
+from archiver.cli.output import format_hits
 from archiver.errors import IndexMismatchError
-from archiver.index import Index
-from archiver.items import ArticleItem
-from archiver.search import WORD_TOKENIZER
-from archiver.thai import index_text, segment
+from archiver.extract.items import ArticleItem
+from archiver.index import fulltext
+from archiver.index.fulltext import WORD_TOKENIZER
+from archiver.index.store import Index
+from archiver.search import limits, results
+from archiver.search import query as q
+from archiver.search.results import search as search_articles
+from archiver.thai.words import index_text, segment
 from tests.articles import article as _item
 
 DOCS = [
@@ -47,7 +50,9 @@ def index(tmp_path: Path) -> Index:
 
 
 def _ns(index: Index, text: str, **kw) -> list[int]:
-    return [int(h.url.rsplit("/", 1)[1]) for h in index.search(text, limit=50, **kw)[1]]
+    return [
+        int(h.url.rsplit("/", 1)[1]) for h in search_articles(index.conn, text, limit=50, **kw)[1]
+    ]
 
 
 def test_index_text_gives_exactly_the_segment_tokens() -> None:
@@ -79,7 +84,7 @@ def test_thai_and_arabic_digits_find_each_other(index: Index, query: str) -> Non
 def test_substring_whose_trigrams_are_apart_is_not_found(index: Index) -> None:
     # doc 3 has every trigram of "อยุธยา"'s tail only across a space ("อยุธ ยา"): no hit there
     assert _ns(index, "อยุธยา") == [2]
-    total, hits = index.search("ยาอยุธ")
+    total, hits = search_articles(index.conn, "ยาอยุธ")
     assert total == 0 and hits == []
 
 
@@ -135,8 +140,8 @@ def test_batch_with_worker_processes_and_a_url_twice(tmp_path: Path) -> None:
 def test_paging_through_bounded_ranking_lists_every_hit_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
-    monkeypatch.setattr(search, "COUNT_CAP", 8)
+    monkeypatch.setattr(limits, "RANK_CANDIDATES", 3)
+    monkeypatch.setattr(limits, "COUNT_CAP", 8)
     with Index(tmp_path / "index.db") as idx:
         idx.upsert_articles(
             [_item(n, f"ข่าว {n}", f"ชาวสวนทุเรียนรายที่ {n} ขายได้ราคาดี") for n in range(12)]
@@ -144,14 +149,12 @@ def test_paging_through_bounded_ranking_lists_every_hit_once(
         )
         seen = []
         for offset in range(0, 14, 4):
-            total, hits = idx.search("ทุเรียน", limit=4, offset=offset)
+            total, hits = search_articles(idx.conn, "ทุเรียน", limit=4, offset=offset)
             seen += [h.url for h in hits]
         assert total == 8 and total.at_least
         assert len(seen) == len(set(seen)) == 13
         assert seen[0].endswith("/12")  # the title match ranks first
-        assert "at least 8 results" in __import__("archiver.views").views.format_hits(
-            total, hits, 12
-        )
+        assert "at least 8 results" in format_hits(total, hits, 12)
 
 
 def test_an_index_with_old_search_tables_asks_for_reindex(tmp_path: Path) -> None:
@@ -232,16 +235,16 @@ def test_site_and_date_filters_as_index_terms_find_exactly_the_matching_rows(
         # "คน": the word index alone (no trigram); then both tiers; then the substring tier
         for text in ("คน", "ทุเรียน", "คณะรัฐมนตรีเรื่อง"):
             assert sorted(_ns(idx, text, site=site, since=since, until=until)) == expected, text
-            found = search.all_ids(idx.conn, text, site=site, since=since, until=until)
+            found = results.all_ids(idx.conn, text, site=site, since=since, until=until)
             assert len(found) == len(expected), text
 
 
 def test_facet_tokens_are_not_found_by_words_a_user_types(tmp_path: Path) -> None:
     with Index(tmp_path / "index.db") as idx:
         idx.upsert_articles([_dated(1, "labour", "2022-03-01")])
-        for token in search.facets("labour", "2022-03-01").split():
+        for token in fulltext.facets("labour", "2022-03-01").split():
             assert _ns(idx, token) == [], token
-            assert _ns(idx, token.lstrip(search.FACET_MARK)) == [], token
+            assert _ns(idx, token.lstrip(fulltext.FACET_MARK)) == [], token
         assert _ns(idx, "ทุเรียน", since="2022-03-01", until="2022-03-01") == [1]
 
 
@@ -257,8 +260,8 @@ def test_sort_by_date_pages_match_a_full_sort_with_undated_last(
     count_cap: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(search, "YEAR_ROWS", year_rows)
-    monkeypatch.setattr(search, "COUNT_CAP", count_cap)
+    monkeypatch.setattr(limits, "YEAR_ROWS", year_rows)
+    monkeypatch.setattr(limits, "COUNT_CAP", count_cap)
     with Index(tmp_path / "index.db") as idx:
         idx.upsert_articles(dated)
         for text, site in (("คน", None), ("ทุเรียน", "labour"), ("คณะรัฐมนตรีเรื่อง", None)):
@@ -270,7 +273,9 @@ def test_sort_by_date_pages_match_a_full_sort_with_undated_last(
             expected = [p for p in expected if p] + [p for p in expected if not p]
             seen: list[int] = []
             for offset in range(0, len(expected), 7):
-                page = idx.search(text, site=site, sort="date", limit=7, offset=offset)[1]
+                page = search_articles(
+                    idx.conn, text, site=site, sort="date", limit=7, offset=offset
+                )[1]
                 seen += [int(h.url.rsplit("/", 1)[1]) for h in page]
             assert [dated[n].published for n in seen] == expected, text
             assert len(set(seen)) == len(seen)
@@ -291,7 +296,7 @@ def test_sort_by_date_merges_substring_only_matches_by_date(tmp_path: Path) -> N
         for offset in range(0, 30, 4):
             seen += [
                 int(h.url.rsplit("/", 1)[1])
-                for h in idx.search("อยุธยา", sort="date", limit=4, offset=offset)[1]
+                for h in search_articles(idx.conn, "อยุธยา", sort="date", limit=4, offset=offset)[1]
             ]
     assert [items[n].published for n in seen] == [items[n].published for n in expected]
 
@@ -302,7 +307,7 @@ def test_three_character_substring_is_one_exact_trigram(index: Index, text: str)
     containing = {
         n for n, (title, body) in enumerate(DOCS) if text.lower() in f"{title}\n{body}".lower()
     }
-    hits = index.search(text, limit=50)[1]
+    hits = search_articles(index.conn, text, limit=50)[1]
     words = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "word"}
     substrings = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "substring"}
     assert substrings == containing - words and containing

@@ -8,17 +8,10 @@ import re
 
 import pytest
 
-from archiver.thai import (
-    decode_html,
-    find_date,
-    has_thai,
-    index_text,
-    looks_like_mojibake,
-    normalize_digits,
-    parse_date,
-    segment,
-    segmenter_id,
-)
+from archiver.thai.chars import has_thai, looks_like_mojibake, normalize_digits
+from archiver.thai.dates import find_date, parse_date
+from archiver.thai.encoding import decode_html
+from archiver.thai.words import index_text, segment, segmenter_id
 
 D = datetime.date
 
@@ -345,7 +338,7 @@ def test_segmenter_id_names_nlpo3_and_the_word_list_versions():
     ],
 )
 def test_a_date_bound_reads_years_by_the_same_buddhist_era_rules_as_pages(value, since, until):
-    from archiver.thai import parse_date_bound
+    from archiver.thai.dates import parse_date_bound
 
     if since is None:
         with pytest.raises(ValueError, match="out of range|not a date"):

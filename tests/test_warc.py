@@ -9,8 +9,10 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.replay import check_file
-from archiver.warc import Fetch, WarcFileWriter, iter_records, read_record
+from archiver.jobs.check import check_file
+from archiver.warc.reader import iter_records, read_record
+from archiver.warc.records import Fetch
+from archiver.warc.writer import WarcFileWriter
 
 
 def _fetch(

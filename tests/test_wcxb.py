@@ -20,8 +20,8 @@ from statistics import mean
 import pytest
 import trafilatura
 
-from archiver.extract import Article, extract_article
-from archiver.pages import page_text
+from archiver.extract.article import Article, extract_article
+from archiver.extract.pages import page_text
 from tests.gold.metrics import bag_f1, meta_value
 
 DATA = Path(__file__).parent / "data" / "wcxb"

@@ -9,6 +9,7 @@ fixture sites (``tests/fixture_sites.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -17,6 +18,7 @@ from urllib.parse import quote
 from archiver.demo.articles import ARTICLES
 from archiver.demo.media import tiny_jpeg, tiny_pdf
 from archiver.demo.server import Page
+from archiver.thai.dates import thai_date as be_date
 
 __all__ = [
     "DEMO_LISTING",
@@ -34,9 +36,6 @@ DEMO_QUERY = "คุณธรรม"
 DEMO_PER_PAGE = 3
 
 HTML_UTF8 = [("Content-Type", "text/html; charset=utf-8")]
-THAI_MONTHS = (
-    "มกราคม กุมภาพันธ์ มีนาคม เมษายน พฤษภาคม มิถุนายน กรกฎาคม สิงหาคม กันยายน ตุลาคม พฤศจิกายน ธันวาคม"
-).split()
 SIGPLUS_ERROR = (
     "[SIGPLUS_EXCEPTION_SOURCE] Image source is expected to be a full URL or a path relative to "
     "the image base folder specified in the back-end but {folder} is neither a URL nor a relative "
@@ -46,8 +45,7 @@ SIGPLUS_ERROR = (
 
 def thai_date(iso: str) -> str:
     """``2021-11-15`` -> ``15 พฤศจิกายน 2564`` (Buddhist era)."""
-    year, month, day = (int(part) for part in iso.split("-"))
-    return f"{day} {THAI_MONTHS[month - 1]} {year + 543}"
+    return be_date(dt.date.fromisoformat(iso))
 
 
 def html_page(body: bytes, headers: Sequence[tuple[str, str]] = HTML_UTF8) -> Page:

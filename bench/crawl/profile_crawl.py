@@ -3,7 +3,7 @@
     .venv/bin/python bench/crawl/profile_crawl.py --articles 5000
     .venv/bin/python bench/crawl/profile_crawl.py --summarise /tmp/bench-crawl-site/profile.raw
 
-Samples the crawl and its subprocesses (the page workers of ``archiver.workers``) with
+Samples the crawl and its subprocesses (the page workers of ``archiver.jobs.workers``) with
 ``py-spy record --format raw --subprocesses --nonblocking`` (install py-spy into the venv from
 PyPI), writes the collapsed stacks to ``<out>/profile.raw`` (feed them to flamegraph.pl for an SVG)
 and prints a Markdown summary: samples by area (each sample goes to the first area found walking
@@ -37,31 +37,37 @@ FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*):(?P<line>\d+)\)$")
 #: (area, substrings of a frame's file), checked innermost frame first.
 AREAS = [
     (
-        "index: FTS words + SQLite (archiver/index.py, search.py, sqlite3)",
-        ("sqlite3/", "sqlite_utils", "archiver/index.py", "archiver/search.py"),
+        "index: FTS words + SQLite (archiver/index/, search.py, sqlite3)",
+        ("sqlite3/", "sqlite_utils", "archiver/index/", "archiver/search/"),
     ),
     (
-        "Thai segmentation (archiver/thai.py, nlpo3, pythainlp)",
-        ("archiver/thai.py", "nlpo3", "pythainlp"),
+        "Thai segmentation (archiver/thai/, nlpo3, pythainlp)",
+        ("archiver/thai/", "nlpo3", "pythainlp"),
     ),
     (
-        "extraction (trafilatura, justext, htmldate, archiver/extract.py, cleaning.py)",
+        "extraction (trafilatura, justext, archiver/extract/)",
         (
             "trafilatura",
             "justext",
             "htmldate",
             "courlan",
-            "archiver/extract.py",
-            "archiver/cleaning.py",
+            "archiver/extract/",
+            "archiver/extract/rules.py",
         ),
     ),
     (
-        "WARC: gzip + serialisation (archiver/warc.py, capture.py, warcio)",
-        ("archiver/warc.py", "archiver/capture.py", "archiver/captures.py", "warcio", "/gzip.py"),
+        "WARC: gzip + serialisation (archiver/warc/, capture.py, warcio)",
+        (
+            "archiver/warc/",
+            "archiver/crawl/recorder.py",
+            "archiver/index/capture_log.py",
+            "warcio",
+            "/gzip.py",
+        ),
     ),
     (
         "spider: listing / article parsing (spiders/, parsel)",
-        ("spiders/", "parsel", "archiver/selectors.py"),
+        ("spiders/", "parsel", "archiver/extract/nodes.py"),
     ),
     (
         "Scrapy + Twisted internals (engine, downloader, middlewares, HTTP)",
@@ -123,7 +129,7 @@ def summarise(raw: Path, wall: float | None = None, top: int = 25) -> str:
         areas[area] += count
         kind = "crawl process"
         if "multiprocessing" in process:  # a pool process: the index writer or a page worker
-            writer = any("archiver/pipelines.py" in file for _, file in frames)
+            writer = any("archiver/crawl/pipelines.py" in file for _, file in frames)
             kind = "index writer" if writer else "page workers"
         processes[kind] += count
         by_kind[kind][area] += count

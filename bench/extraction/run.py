@@ -43,8 +43,8 @@ if str(ROOT) not in sys.path:
 
 import trafilatura  # noqa: E402
 
-from archiver.extract import extract_article  # noqa: E402
-from archiver.pages import NotAPage, page_text  # noqa: E402
+from archiver.extract.article import extract_article  # noqa: E402
+from archiver.extract.pages import NotAPage, page_text  # noqa: E402
 
 DEFAULT_SCRAPINGHUB = ROOT.parent / "shared" / "corpus" / "scrapinghub-article-extraction-benchmark"
 DEFAULT_GOLD = ROOT / "tests" / "gold"

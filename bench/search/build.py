@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from archiver.index import Index  # noqa: E402
-from archiver.items import ArticleItem  # noqa: E402
+from archiver.extract.items import ArticleItem  # noqa: E402
+from archiver.index.store import Index  # noqa: E402
 
 CORPUS = "thaigov-news-2021-2022.jsonl.gz"
 SITES = ("thaigov", "moralcenter", "labour", "dmh", "pr-bkk", "opm", "mfa", "doae")

@@ -23,9 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from archiver import search  # noqa: E402
-from archiver.query import parse  # noqa: E402
-from archiver.thai import normalize_digits, segment  # noqa: E402
+from archiver.index import fulltext  # noqa: E402
+from archiver.search import results  # noqa: E402
+from archiver.search.query import parse  # noqa: E402
+from archiver.thai.chars import normalize_digits  # noqa: E402
+from archiver.thai.words import segment  # noqa: E402
 
 LATENCY_QUERIES: dict[str, list[tuple[str, dict]]] = {
     "1-word": [
@@ -122,7 +124,7 @@ def latency(conn: sqlite3.Connection, rounds: int) -> dict[str, dict[str, float]
         for _ in range(rounds):
             for text, options in queries:
                 t = time.perf_counter()
-                search.search(conn, text, limit=20, **options)
+                results.search(conn, text, limit=20, **options)
                 times.append((time.perf_counter() - t) * 1000)
         out[kind] = {
             "n": len(times),
@@ -157,12 +159,12 @@ def recall(conn: sqlite3.Connection, sample_every: int) -> dict[str, object]:
                     short_truth[w].add(rowid)
     rows: list[dict[str, object]] = []
     for raw, w in zip(RECALL_LONG, long_q, strict=True):
-        found = search.all_ids(conn, raw)
+        found = results.all_ids(conn, raw)
         extra = found - truth[w]
         wrong = _not_containing(conn, extra, raw, texts)
         rows.append(_row(raw, truth[w], found, wrong))
     for w in RECALL_SHORT:
-        found = search.all_ids(conn, w)
+        found = results.all_ids(conn, w)
         in_sample = found & set(sampled)
         # a hit holds the word as a word, or (3 code points, e.g. น้ำ) as a substring
         wrong = {i for i in in_sample if i not in short_truth[w] and _norm(w) not in sampled[i]}
@@ -201,9 +203,9 @@ def main() -> None:
     ap.add_argument("--no-recall", action="store_true")
     args = ap.parse_args()
     conn = sqlite3.connect(args.db)
-    search.create(conn)  # the search schema's indexes, as ``Index`` makes them on opening
+    fulltext.create(conn)  # the search schema's indexes, as ``Index`` makes them on opening
     articles = conn.execute("SELECT max(id) FROM articles").fetchone()[0]
-    search.search(conn, "รัฐบาล")  # warm the page cache a little, load the dictionary
+    results.search(conn, "รัฐบาล")  # warm the page cache a little, load the dictionary
     lat = latency(conn, args.rounds)
     print(f"\n{articles} articles, {args.rounds} rounds\n")
     print("| query kind | n | p50 ms | p95 ms | p99 ms | max ms |\n|---|---|---|---|---|---|")

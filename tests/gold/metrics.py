@@ -24,7 +24,7 @@ def word_tokens(text: str | None) -> list[str]:
 
 
 def thai_tokens(text: str | None) -> list[str]:
-    from archiver.thai import segment
+    from archiver.thai.words import segment
 
     return segment(text) if text else []
 

@@ -1,0 +1,1 @@
+"""The ``archiver`` command: the verbs (``main``) and what they print (``output``)."""

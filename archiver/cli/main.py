@@ -1,0 +1,389 @@
+"""The ``archiver`` command line: one small function per verb (DESIGN.md is the contract).
+
+The only module that prints. Expected failures arrive as ``ArchiverError`` and leave as one
+line on stderr with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archiver import __version__
+from archiver.archive import Archive
+from archiver.errors import ArchiverError
+
+ARCHIVE_HELP = "Archive folder (default ./archive, or $ARCHIVER_ARCHIVE)."
+
+
+def archive_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--archive",
+        "archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="ARCHIVER_ARCHIVE",
+        default=Path("archive"),
+        show_default=False,
+        help=ARCHIVE_HELP,
+    )(fn)
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            try:
+                return fn(*args, **kwargs)
+            except sqlite3.DatabaseError as exc:  # damage found mid-query: the index's, mostly
+                from archiver.index.derived import database_error
+
+                error = database_error(Archive.of(kwargs.get("archive")).index, exc)
+                if error is exc:  # a bug of ours, not damage
+                    raise
+                raise error from exc
+        except ArchiverError as exc:
+            click.echo(f"archiver: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            sys.exit(0)
+
+    return wrapper
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A ``--since``/``--until`` date: YYYY-MM-DD or a year, Buddhist era too (``archiver.thai``
+    holds the rules: 2564-11-09, 2564 and 64 are B.E.); a bad or out-of-range one is a usage
+    error (one line, exit 2)."""
+    if value is None:
+        return None
+    from archiver.thai.dates import parse_date_bound
+
+    try:
+        return parse_date_bound(value, end=param.name == "until").isoformat()
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+#: How --since/--until read a date (``archiver.thai.parse_date_bound``).
+DATE_HELP = "YYYY-MM-DD or a year; Buddhist era too: 2564-11-09, 2564, or 64 (B.E. 2564 = 2021)"
+date_options = [
+    click.option("--since", callback=_date, help=f"Published on or after this date: {DATE_HELP}."),
+    click.option("--until", callback=_date, help=f"Published on or before this date: {DATE_HELP}."),
+    click.option("--site", help="Only this site (slug)."),
+]
+
+
+def with_options(options: list[Callable[..., Any]]) -> Callable[..., Any]:
+    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return apply
+
+
+class OneLineErrors(click.Group):
+    """Usage errors (unknown option, bad date) as one line and exit 2, like every other error,
+    so that cron mail and scripts see a single clear reason."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = f"{exc.ctx.command_path}: " if exc.ctx else "archiver: "
+            click.echo(f"{where}{exc.format_message()} (try --help)", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"archiver: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("archiver: aborted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archiver")
+def cli() -> None:
+    """Archive Thai government agency news: crawl to WARC, extract clean text, search.
+
+    Example: archiver demo
+    """
+
+
+@cli.command()
+@archive_option
+@click.option("--json", "as_json", is_flag=True, help="JSON array instead of a table.")
+@friendly
+def sites(archive: Path, as_json: bool) -> None:
+    """List the registered agencies with their last crawl and article count.
+
+    Example: archiver sites --json
+    """
+    from archiver.cli.output import site_rows
+
+    rows = site_rows(archive)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['slug']:<14} {row['name_th']}  ({row['name_en']})")
+        for url in row["listings"]:
+            click.echo(f"{'':<14} {url}")
+        click.echo(
+            f"{'':<14} last crawl: {row['last_crawl'] or 'never'}, articles: {row['articles']}"
+        )
+
+
+@cli.command()
+@archive_option
+@click.argument("slugs", nargs=-1)
+@click.option("--url", "urls", multiple=True, help="Any agency news listing URL (repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every registered agency.")
+@click.option("--max-articles", type=click.IntRange(min=1), help="At most N articles a site.")
+@click.option(
+    "--since", callback=_date, help=f"Index only articles published since this date: {DATE_HELP}."
+)
+@click.option("--full", is_flag=True, help="Fetch articles again even if already archived.")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
+@click.option("-v", "--verbose", is_flag=True, help="Scrapy's log on stderr.")
+@friendly
+def crawl(
+    archive: Path,
+    slugs: tuple[str, ...],
+    urls: tuple[str, ...],
+    everything: bool,
+    max_articles: int | None,
+    since: str | None,
+    full: bool,
+    settings: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Crawl agencies (by slug, --all, or any listing --url) into the archive.
+
+    Every -s setting is checked before anything is fetched. --since takes a date or a year,
+    Buddhist era too: 2564-11-09, 2021, 2564, or 64 (B.E. 2564, that is 2021).
+
+    \b
+    Exit codes: 0 the run did its work; 1 a site could not be crawled (nothing fetched,
+    or its listing answered 4xx/5xx) or a write failed (the report says "disk full");
+    2 bad arguments or settings; 75 another run holds the archive;
+    130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (systemctl stop).
+
+    Example: archiver crawl --url https://www.example.go.th/news/ --max-articles 50
+    """
+    from archiver.cli.output import format_report, progress_printer
+    from archiver.crawl import configure, run
+
+    targets = run.resolve_targets(list(slugs), list(urls), everything)
+    overrides = configure.parse_settings(list(settings))
+    show_progress = not quiet and sys.stderr.isatty()
+    report = run.run(
+        archive,
+        targets,
+        max_articles=max_articles,
+        since=since,
+        full=full,
+        overrides=overrides,
+        log_level="INFO" if verbose else "ERROR",
+        progress=progress_printer() if show_progress else None,
+    )
+    if show_progress:
+        click.echo("", err=True)  # end the progress line
+    problems = report["errors"] or any(s["listing_errors"] for s in report["sites"].values())
+    if not quiet or report["status"] != "ok" or problems:
+        click.echo(format_report(report, archive))
+    if report["exit_code"]:
+        sys.exit(report["exit_code"])
+
+
+@cli.command()
+@archive_option
+@click.argument("query")
+@with_options(date_options)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--sort",
+    type=click.Choice(["rank", "date"]),
+    default="rank",
+    show_default=True,
+    help="Best match first, or newest first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON array of hits.")
+@friendly
+def search(
+    archive: Path,
+    query: str,
+    since: str | None,
+    until: str | None,
+    site: str | None,
+    limit: int,
+    offset: int,
+    sort: str,
+    as_json: bool,
+) -> None:
+    """Full-text search; Thai needs no spaces. All words must match; "phrase", OR, -word and
+    site:SLUG work; --since/--until take dates or years, Buddhist era too (2564).
+
+    Example: archiver search 'คุณธรรม -โควิด site:moralcenter' --since 2564
+    """
+    from archiver.cli.output import format_hits
+    from archiver.index.store import open_existing
+    from archiver.search.results import search as search_articles
+
+    color = sys.stdout.isatty() and not as_json
+    mark = ("\x1b[1;33m", "\x1b[0m") if color else ("**", "**")
+    with open_existing(archive) as index:
+        total, hits = search_articles(
+            index.conn,
+            query,
+            site=site,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+            mark=mark,
+            sort=sort,
+        )
+    if as_json:
+        click.echo(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_hits(total, hits, offset))
+
+
+@cli.command()
+@archive_option
+@click.argument("url")
+@click.option("--text", "what", flag_value="text", help="The extracted article text.")
+@click.option("--html", "what", flag_value="html", help="The archived page, decoded.")
+@click.option("--headers", "what", flag_value="headers", help="The archived HTTP headers.")
+@click.option("--versions", "what", flag_value="versions", help="Every version, one a line.")
+@friendly
+def show(archive: Path, url: str, what: str | None) -> None:
+    """Show the archived copy of a URL, read back from its WARC record.
+
+    Example: archiver show https://www.example.go.th/news/1.html --text
+    """
+    from archiver.cli.output import show_record
+
+    click.echo(show_record(archive, url, what))
+
+
+@cli.command()
+@archive_option
+@with_options(date_options)
+@friendly
+def export(archive: Path, since: str | None, until: str | None, site: str | None) -> None:
+    """Articles as JSON Lines on stdout.
+
+    Example: archiver export --site moralcenter > moralcenter.jsonl
+    """
+    from archiver.cli.output import export_row
+    from archiver.index.store import open_existing
+
+    with open_existing(archive) as index:
+        for row in index.iter_articles(site, since, until):
+            click.echo(json.dumps(export_row(row), ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--url", help="The URL the pages came from (resolves relative links).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line per file.")
+@friendly
+def extract(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
+    """Extract clean text and metadata from saved HTML pages (- reads stdin).
+
+    Example: archiver extract saved/*.html --json
+    """
+    from archiver.cli.output import extract_files
+
+    failures = 0
+    for line, ok in extract_files(files, url, as_json):
+        if line:
+            click.echo(line, err=not ok)
+        failures += not ok
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
+@archive_option
+@friendly
+def reindex(archive: Path) -> None:
+    """Rebuild index.db from the WARC files alone (after an extraction or segmenter change).
+
+    Damaged ranges of the WARCs are skipped, each reported on one line; exit 1 if any.
+
+    Example: archiver reindex --archive /srv/archive
+    """
+    from archiver.jobs.reindex import reindex as replay
+
+    if not Archive(archive).warc.is_dir():
+        raise ArchiverError(f"no WARC files under {archive}/warc")
+    report = replay(archive)
+    for skipped in report.damaged:
+        click.echo(f"damaged: {skipped}", err=True)
+    counts = ", ".join(f"{v} {k}" for k, v in sorted(report.articles.items())) or "0"
+    damaged = ""
+    if report.damaged:
+        lost = sum(s.length for s in report.damaged)
+        damaged = f"; {len(report.damaged)} damaged ranges skipped ({lost} bytes)"
+    click.echo(
+        f"reindexed {report.files} WARC files ({report.records} records): "
+        f"articles {counts}; {report.media} media; {report.skipped} pages not articles; "
+        f"{report.runs} run reports kept{damaged}"
+    )
+    if report.damaged:
+        sys.exit(1)
+
+
+@cli.command()
+@archive_option
+@friendly
+def check(archive: Path) -> None:
+    """Verify every WARC file (gzip members, records, digests) and every index row.
+
+    Example: archiver check || echo "archive damaged"
+    """
+    from archiver.jobs.check import check as verify
+
+    files, problems = verify(archive)
+    for problem in problems:
+        click.echo(problem, err=True)
+    click.echo(f"checked {files} WARC files: {len(problems) or 'no'} problems")
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@archive_option
+@friendly
+def demo(archive: Path) -> None:
+    """Serve the bundled sample agency site on 127.0.0.1, crawl it, search it.
+
+    Example: archiver demo --archive /tmp/demo-archive
+    """
+    from archiver.cli.demo import run_demo
+
+    for line in run_demo(archive):
+        click.echo(line)
+
+
+def main() -> None:  # pragma: no cover - python -m archiver
+    cli(prog_name="archiver")

@@ -1,0 +1,1 @@
+"""The crawl: the only package that imports Scrapy and Twisted."""

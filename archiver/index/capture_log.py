@@ -1,0 +1,291 @@
+"""What the archive already holds for each URL: the last full capture, for revisits and
+conditional GETs.
+
+A recrawl asks the server with ``If-None-Match`` / ``If-Modified-Since`` from the last capture;
+a ``304 Not Modified``, or a ``200`` whose payload digest equals the last capture's, is written
+as a ``revisit`` record pointing at that capture instead of a second copy of the bytes.
+
+The table lives in ``archive/captures.db``, derived from the WARCs like ``index.db``
+(``archiver reindex`` rebuilds it from the response records). It is a database of its own
+because the crawl process records every capture the moment its WARC record is on disk (so a
+killed crawl never stores a page twice; the one capture a ``kill -9`` can catch between the
+two is noted by the next run, ``CaptureLog.recover``), while the index writer process holds
+``index.db``'s write lock for its batches: in one file, the crawl's reactor waited on that
+lock for about a tenth of a crawl (bench/crawl). Archives from before keep their table in
+``index.db`` until the first ``CaptureLog.open``, which moves it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import weakref
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver.archive import Archive
+from archiver.errors import WarcDamagedError
+from archiver.index.derived import raise_if_damaged
+from archiver.urls import canonical_url
+from archiver.warc.reader import Skipped, StoredRecord, iter_records, read_record
+from archiver.warc.records import RecordLocation, file_sizes
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (url TEXT PRIMARY KEY, status INTEGER, digest TEXT,
+    warc_date TEXT, etag TEXT, last_modified TEXT, content_type TEXT, warc_filename TEXT,
+    warc_offset INTEGER, warc_length INTEGER);
+CREATE INDEX IF NOT EXISTS captures_location ON captures (warc_filename, warc_offset);
+"""
+#: The WARC files captures point into, in one index step each (not a scan of the table).
+_FILES = """
+WITH RECURSIVE f(name) AS (
+    SELECT min(warc_filename) FROM captures
+    UNION ALL
+    SELECT (SELECT min(warc_filename) FROM captures WHERE warc_filename > f.name) FROM f
+    WHERE f.name IS NOT NULL)
+SELECT name FROM f WHERE name IS NOT NULL
+"""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The last full (non-revisit) capture of a URL."""
+
+    url: str
+    status: int
+    digest: str
+    warc_date: str
+    etag: str | None
+    last_modified: str | None
+    content_type: str
+    location: RecordLocation
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def capture_of(
+    url: str,
+    status: int,
+    headers: list[tuple[str, str]],
+    digest: str,
+    warc_date: str,
+    location: RecordLocation,
+) -> Capture:
+    return Capture(
+        canonical_url(url),
+        status,
+        digest,
+        warc_date,
+        _header(headers, "etag"),
+        _header(headers, "last-modified"),
+        _header(headers, "content-type") or "",
+        location,
+    )
+
+
+class CaptureLog:
+    """Reads and records captures in an archive's ``captures.db``; one per crawler."""
+
+    _by_crawler: weakref.WeakKeyDictionary[Any, CaptureLog] = weakref.WeakKeyDictionary()
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        with self.conn:
+            self.conn.executescript(SCHEMA)
+
+    @classmethod
+    def open(cls, archive: Path, path: Path | None = None) -> CaptureLog:
+        """The log of the archive in directory ``archive`` (WAL, like the index); ``path``:
+        another file (``reindex`` builds a new log beside the live one). A file SQLite cannot
+        read is ``DamagedDatabaseError`` (one line: run ``archiver reindex``)."""
+        archive = Path(archive)
+        archive.mkdir(parents=True, exist_ok=True)
+        path = path or Archive(archive).captures
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # as the index: no fsync per commit in WAL
+            log = cls(conn)
+            if path == Archive(archive).captures:
+                log._move_from_index(Archive(archive).index)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise_if_damaged(path, exc)
+            raise
+        return log
+
+    def _move_from_index(self, index_path: Path) -> None:
+        """Take over the ``captures`` table an older archive kept in ``index.db``."""
+        if not index_path.exists():
+            return
+        try:
+            with closing(sqlite3.connect(index_path, timeout=30)) as old:
+                found = old.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
+                ).fetchone()
+        except sqlite3.DatabaseError:  # a damaged index says so itself when it is opened
+            return
+        if not found:
+            return
+        self.conn.execute("ATTACH DATABASE ? AS old", (str(index_path),))
+        try:
+            with self.conn:
+                self.conn.execute("INSERT OR IGNORE INTO captures SELECT * FROM old.captures")
+                self.conn.execute("DROP TABLE old.captures")
+        finally:
+            self.conn.execute("DETACH DATABASE old")
+
+    @classmethod
+    def for_crawler(cls, crawler: Any) -> CaptureLog:
+        """The crawler's log (the capture extension and the conditional-GET middleware share
+        it), opened on the archive its settings name."""
+        log = cls._by_crawler.get(crawler)
+        if log is None:
+            log = cls._by_crawler[crawler] = cls.open(
+                Path(crawler.settings.get("ARCHIVER_ARCHIVE"))
+            )
+        return log
+
+    def clear(self) -> None:
+        """Forget every capture (``reindex`` refills the table from the WARCs)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM captures")
+
+    def get(self, url: str) -> Capture | None:
+        row = self.conn.execute(
+            "SELECT url, status, digest, warc_date, etag, last_modified, content_type, "
+            "warc_filename, warc_offset, warc_length FROM captures WHERE url = ?",
+            (canonical_url(url),),
+        ).fetchone()
+        if row is None:
+            return None
+        url, status, digest, date, etag, modified, ctype, *where = row
+        return Capture(url, status, digest, date, etag, modified, ctype, RecordLocation(*where))
+
+    def record(self, capture: Capture) -> None:
+        """Remember a full capture (committed at once: the WARC record is already on disk)."""
+        loc = capture.location
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    capture.url,
+                    capture.status,
+                    capture.digest,
+                    capture.warc_date,
+                    capture.etag,
+                    capture.last_modified,
+                    capture.content_type,
+                    loc.filename,
+                    loc.offset,
+                    loc.length,
+                ),
+            )
+
+    def record_stored(self, record: StoredRecord) -> None:
+        """Remember a response record read back from a WARC, if it is a full 2xx capture
+        (the capture later revisits refer to and conditional GETs use)."""
+        headers = record.http_headers
+        if record.rec_type != "response" or headers is None:
+            return
+        status = int(headers.get_statuscode() or 0)
+        if not 200 <= status < 300:
+            return
+        self.record(
+            capture_of(
+                record.url,
+                status,
+                list(headers.headers),
+                record.warc_headers.get_header("WARC-Payload-Digest") or "",
+                record.warc_headers.get_header("WARC-Date") or "",
+                record.location,
+            )
+        )
+
+    def recover(self, warc: Path) -> list[Skipped]:
+        """Note the response a killed crawl wrote to ``warc`` but had no time to note here,
+        and forget the last noted capture if its record turns out damaged; return the damaged
+        ranges read past.
+
+        The crawl notes each capture right after its record is on disk, one fetch at a time:
+        a ``kill -9`` between the two leaves at most the file's last response unnoted, and
+        the next run would store that page a second time. Read from the last noted record on.
+        """
+        (start,) = self.conn.execute(
+            "SELECT max(warc_offset) FROM captures WHERE warc_filename = ?", (warc.name,)
+        ).fetchone()
+        reader = iter_records(warc, start or 0)
+        for record in reader:
+            if record.location.offset != start:
+                self.record_stored(record)
+        if start is not None and any(s.offset == start for s in reader.skipped):
+            with self.conn:
+                self.conn.execute(
+                    "DELETE FROM captures WHERE warc_filename = ? AND warc_offset = ?",
+                    (warc.name, start),
+                )
+        return reader.skipped
+
+    def forget_lost(self, directory: Path) -> list[str]:
+        """Forget the captures whose record is not whole on disk (its file is missing or
+        ends before the record does: truncated) and return their URLs, so that the next
+        fetch of each is a full capture, not a revisit pointing at lost bytes.
+
+        Cheap at every crawl start: two index look-ups and a ``stat`` per WARC file (a
+        million captures over 100 files: 2 ms); the records are not read (damage inside a
+        file is for ``archiver check`` to find and ``archiver reindex`` to drop).
+        """
+        sizes = file_sizes(directory)
+        lost: list[str] = []
+        for (name,) in self.conn.execute(_FILES).fetchall():
+            size = sizes.get(name, -1)
+            last = self.conn.execute(  # records do not overlap: the last one ends last
+                "SELECT warc_offset + warc_length FROM captures WHERE warc_filename = ? "
+                "ORDER BY warc_offset DESC LIMIT 1",
+                (name,),
+            ).fetchone()
+            if last is None or last[0] is None or last[0] <= size:
+                continue
+            where = "warc_filename = ? AND warc_offset + warc_length > ?"
+            with self.conn:
+                lost += [
+                    url
+                    for (url,) in self.conn.execute(
+                        f"SELECT url FROM captures WHERE {where}", (name, size)
+                    )
+                ]
+                self.conn.execute(f"DELETE FROM captures WHERE {where}", (name, size))
+        return lost
+
+    def intact(self, capture: Capture, directory: Path) -> bool:
+        """Whether the record of ``capture`` reads back whole (gzip CRC checked); if not, the
+        capture is forgotten (``forget_lost``'s reason)."""
+        try:
+            read_record(Path(directory) / capture.location.filename, capture.location.offset)
+        except (WarcDamagedError, OSError):
+            with self.conn:
+                self.conn.execute("DELETE FROM captures WHERE url = ?", (capture.url,))
+            return False
+        return True
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def captured_locations(archive: Path) -> list[tuple[str, str, int]]:
+    """(url, WARC file, offset) of every capture, read only (``archiver check``): from
+    ``captures.db``, and from ``index.db`` where an older archive still keeps them."""
+    rows: list[tuple[str, str, int]] = []
+    for path in (Archive.of(archive).captures, Archive.of(archive).index):
+        if not path.exists():
+            continue
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            has = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'captures'"
+            ).fetchone()
+            if has:
+                rows += conn.execute("SELECT url, warc_filename, warc_offset FROM captures")
+    return rows

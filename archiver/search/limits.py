@@ -1,0 +1,23 @@
+"""How much work one search may do: the limits that keep it fast at a million articles.
+
+Read as ``limits.NAME`` at call time, so that a test can lower one (``monkeypatch``).
+"""
+
+from __future__ import annotations
+
+#: Word matches scored with bm25: the newest rows (bm25 costs about 9 us a row; a title-only
+#: query costs a scan of every match's positions, so it is not run).
+RANK_CANDIDATES = 100
+#: Counts are exact below this; above it the CLI says "more than".
+COUNT_CAP = 1000
+#: ``--sort date`` sorts up to this many word matches; with more, it walks the date index.
+DATE_SORT_CAP = 20_000
+#: Counting substring-only matches stops after this long (then the count is a lower bound).
+COUNT_BUDGET_S = 0.005
+#: ``--sort date`` reads a year's word matches at once up to this many, else month by month;
+#: it walks at most this many years (a misread date such as year 0001 sorts the old way).
+YEAR_ROWS = 1000
+MAX_YEARS = 200
+#: ``--sort date`` walks the date index, probing the word index for each article, when a
+#: page is expected within this many articles (a word in 40% of them: 50 for 20 hits).
+DENSE_PROBES = 400

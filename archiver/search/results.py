@@ -1,0 +1,107 @@
+"""Ranked search: a page of hits with snippets and the total.
+
+Ranking at a million articles (FACTS.md: bm25 over every match takes seconds): word matches
+come first, ranked by bm25 (title weighted above text, the newer date on a tie) over the
+``RANK_CANDIDATES`` newest matching rows (FTS5's ``bm25()``, or ``archiver.search.ranking`` for
+phrases of several words, whose IDF FTS5 would find by scanning every match); word matches
+beyond those follow, newest row first; then the substring-only matches, newest row first
+(listed only while word matches number under ``COUNT_CAP``). Counts are exact up to
+``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower bound (``Total.at_least``);
+substring-only matches are counted only once the word matches run out on the page asked for
+(before that the count is the word matches' "at least").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from archiver.index.fulltext import filters
+from archiver.search import query as q
+from archiver.search import ranking
+from archiver.search.by_date import page_ids_by_date
+from archiver.search.order import Total, page_ids
+from archiver.search.plan import Plan, facet_match
+
+
+@dataclass
+class Hit:
+    url: str
+    title: str | None
+    published: str | None
+    site: str
+    snippet: str
+    score: float
+    match: str  # "word" (segmented index) or "substring" (trigram index)
+
+
+def search(
+    conn: sqlite3.Connection,
+    text: str,
+    site: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    mark: tuple[str, str] = ("**", "**"),
+    sort: str = "rank",
+) -> tuple[Total, list[Hit]]:
+    """Hits of ``text`` at [offset, offset + limit) and the total, best first (``sort="rank"``)
+    or newest first (``sort="date"``). Raises ``QueryError`` on a query with nothing to find."""
+    query = q.parse(text)
+    if query.site and site and query.site != site:
+        return Total.of(0, False), []  # two different sites asked for
+    site = site or query.site
+    where, params = filters(site, since, until)
+    plan = Plan(query, where, params, facet_match(conn, site, since, until), site)
+    limit, offset = max(0, limit), max(0, offset)
+    try:
+        if sort == "date":
+            ids, total = page_ids_by_date(conn, plan, where, params, offset, limit)
+        else:
+            ids, total = page_ids(conn, plan, offset, limit)
+    except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit a strange query still hits
+        raise q.QueryError(f"cannot run this query: {exc}") from exc
+    return total, list(_hits(conn, ids, query, mark))
+
+
+def _hits(
+    conn: sqlite3.Connection,
+    ids: list[tuple[int, str, float]],
+    query: q.Query,
+    mark: tuple[str, str],
+) -> Iterator[Hit]:
+    if not ids:
+        return
+    marks = ",".join("?" * len(ids))
+    cur = conn.execute(
+        f"SELECT id, url, title, published, site FROM articles WHERE id IN ({marks})",
+        [i for i, _, _ in ids],
+    )
+    rows = {r[0]: r for r in cur}
+    words = query.words()
+    for article_id, how, score in ids:
+        _, url, title, published, site = rows[article_id]
+        # The start of the text is enough when the match is there (a 400 KB cabinet summary
+        # is not read whole for a 160-character window).
+        data, scale = ranking.text_prefix(conn, article_id)
+        body, more = data.decode("utf-8", "ignore"), scale > 1
+        if more and not q.occurs(body, words):
+            sql = "SELECT text FROM articles WHERE id = ?"
+            body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
+        snippet = q.snippet(body, words, mark=mark, more=more)
+        yield Hit(url, title, published, site, snippet, round(score, 4), how)
+
+
+def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]:
+    """Every article matching ``text`` (both tiers, no ranking): the benchmark's recall check."""
+    query = q.parse(text)
+    filter_args.setdefault("site", query.site)
+    where, params = filters(**filter_args)
+    plan = Plan(query, where, params, facet_match(conn, **filter_args), filter_args["site"])
+    found = {r[0] for r in conn.execute(*plan.ids())}
+    if plan.b_sql is not None:
+        found |= {r[0] for r in conn.execute(*plan.b("t.rowid"))}
+    return found
