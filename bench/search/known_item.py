@@ -46,8 +46,9 @@ sys.path.insert(0, str(ROOT))
 
 from pythainlp.corpus import thai_stopwords  # noqa: E402
 
-from archiver import search  # noqa: E402
-from archiver.thai import segment  # noqa: E402
+from archiver.index.store import Index  # noqa: E402
+from archiver.search.results import search  # noqa: E402
+from archiver.thai.words import segment  # noqa: E402
 
 TOP = 10
 _DIGITS = re.compile(r"[0-9๐-๙]")
@@ -179,7 +180,7 @@ def trigram_top(conn: sqlite3.Connection, query: str) -> list[int]:
 
 
 def archiver_top(conn: sqlite3.Connection, query: str) -> list[int]:
-    _, hits = search.search(conn, query, limit=TOP)
+    _, hits = search(conn, query, limit=TOP)
     urls = [h.url for h in hits]
     marks = ",".join("?" * len(urls))
     ids = dict(conn.execute(f"SELECT url, id FROM articles WHERE url IN ({marks})", urls))
@@ -224,6 +225,7 @@ def main() -> None:
         print(json.dumps(built), file=sys.stderr, flush=True)
         if args.build_only:
             return
+    Index(args.db).close()  # brings the search tables to this version's schema
     conn = sqlite3.connect(f"{args.db.resolve().as_uri()}?mode=ro", uri=True)
     t0 = time.perf_counter()
     stopwords = frozenset() if args.keep_stopwords else frozenset(thai_stopwords())
@@ -231,20 +233,6 @@ def main() -> None:
     made_s = time.perf_counter() - t0
     tri = sqlite3.connect(f"{trigram_db(args.db).resolve().as_uri()}?mode=ro", uri=True)
     tops = {"archiver": lambda s: archiver_top(conn, s), "trigram": lambda s: trigram_top(tri, s)}
-    if "proto" in rankers:
-        import proto_rank
-
-        rw = sqlite3.connect(args.db)
-        proto_rank.ensure_titles(rw)
-        rw.close()
-
-        def proto_top(text: str) -> list[int]:
-            urls = [u for u, _, _ in proto_rank.search(conn, text, TOP)]
-            marks = ",".join("?" * len(urls))
-            ids = dict(conn.execute(f"SELECT url, id FROM articles WHERE url IN ({marks})", urls))
-            return [ids[u] for u in urls]
-
-        tops["proto"] = proto_top
     for case in cases:
         for ranker in rankers:
             t = time.perf_counter()
