@@ -8,9 +8,9 @@ from __future__ import annotations
 #: Word matches rated besides the title matches: the newest by publication date. Rating
 #: reads the start of each text: about 20-40 us a row.
 RANK_CANDIDATES = 50
-#: Title matches rated whatever their age: the titles holding all the query's terms, and those
-#: holding each term, each set up to this many (a larger set is left out).
-TITLE_CAP = 50
+#: Title matches rated whatever their age: the titles holding all the query's terms, when
+#: they are at most this many (more say little about which article is meant).
+TITLE_CAP = 100
 #: Counts are exact below this; above it the CLI says "more than".
 COUNT_CAP = 1000
 #: ``--sort date`` sorts up to this many word matches; with more, it walks the date index.

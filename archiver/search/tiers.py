@@ -1,10 +1,9 @@
 """Ranked order: the article a reader means first, at any size (issue 15).
 
-Candidates: every article whose title holds the query's terms, whatever its age, from the
+Candidates: every article whose title holds all the query's terms, whatever its age, from the
 title table ``articles_title`` (trigrams over the titles alone, so a term inside a longer
-word or a name counts too): the titles holding all the terms, and, for a query of several
-terms, those holding each term, each set up to ``TITLE_CAP`` articles (a term in more titles
-than that says little about which article is meant: its set is left out); and the
+word or a name counts too), when they are at most ``TITLE_CAP`` (terms in more titles than
+that say little about which article is meant); and the
 ``RANK_CANDIDATES`` newest word matches by publication date (those of the last date among
 them by URL), so that which articles are candidates depends on the archive's content alone.
 Each candidate is rated (``ranking.rate``): how many of the query's terms its title holds,
@@ -194,10 +193,14 @@ def _recent(conn: sqlite3.Connection, plan: Plan) -> list[tuple[int, str]] | Non
         return None
     words, want = plan.words_only(), limits.RANK_CANDIDATES
     rows: list[tuple[int, str]] = []
-    for year in range(int(last[:4]), int(first[:4]) - 1, -1):
+    newest = int(last[:4])
+    for year in range(newest, int(first[:4]) - 1, -1):
         expr = f"{plan.word} AND {facet_any([year_token(year)])}"
-        found = [r[0] for r in conn.execute(*_limited(words.ids(expr=expr), want))]
-        if len(found) < want:
+        # the last year month by month at once (a word in COUNT_CAP articles or more is
+        # likely in its last months); an older year as a whole if it has few matches
+        limited = _limited(words.ids(expr=expr), 4 * want + 1)
+        found = [r[0] for r in conn.execute(*limited)] if year < newest else []
+        if year < newest and len(found) <= 4 * want:  # a year's few: all of them
             rows += _dated(conn, found)
         else:
             for month in range(12, 0, -1):
@@ -247,20 +250,17 @@ def _title_forms(term: q.Term) -> list[str] | None:
 
 
 def _title_matches(conn: sqlite3.Connection, query: q.Query) -> list[int]:
-    """Articles whose title holds all the query's terms, and (several terms) each of them,
-    from ``articles_title``: each set if it has at most ``TITLE_CAP`` articles."""
+    """Articles whose title holds every term of the query (of 3+ characters: a shorter one
+    has no trigram), from ``articles_title``, if they are at most ``TITLE_CAP``."""
     groups = [g for g in map(_title_forms, query.positive()) if g]
     if not groups:
         return []
-    exprs = ["(" + " OR ".join('"' + f.replace('"', '""') + '"' for f in g) + ")" for g in groups]
-    sets = [" AND ".join(exprs)] + (exprs if len(exprs) > 1 else [])
+    expr = " AND ".join(
+        "(" + " OR ".join('"' + f.replace('"', '""') + '"' for f in g) + ")" for g in groups
+    )
     sql = "SELECT rowid FROM articles_title WHERE articles_title MATCH ? LIMIT ?"
-    found: dict[int, None] = {}
-    for expr in sets:
-        ids = [r[0] for r in conn.execute(sql, (expr, limits.TITLE_CAP + 1))]
-        if len(ids) <= limits.TITLE_CAP:
-            found.update(dict.fromkeys(ids))
-    return list(found)
+    ids = [r[0] for r in conn.execute(sql, (expr, limits.TITLE_CAP + 1))]
+    return ids if len(ids) <= limits.TITLE_CAP else []
 
 
 def _passing(
