@@ -10,7 +10,7 @@ from __future__ import annotations
 RANK_CANDIDATES = 50
 #: Title matches rated whatever their age: the titles holding all the query's terms, when
 #: they are at most this many (more say little about which article is meant).
-TITLE_CAP = 100
+TITLE_CAP = 50
 #: Counts are exact below this; above it the CLI says "more than".
 COUNT_CAP = 1000
 #: ``--sort date`` sorts up to this many word matches; with more, it walks the date index.
