@@ -3,9 +3,9 @@
 Candidates: every article whose title holds all the query's terms, whatever its age, from the
 title table ``articles_title`` (trigrams over the titles alone, so a term inside a longer
 word or a name counts too), when they are at most ``TITLE_CAP`` (terms in more titles than
-that say little about which article is meant); and the
-``RANK_CANDIDATES`` newest word matches by publication date (those of the last date among
-them by URL), so that which articles are candidates depends on the archive's content alone.
+that say little about which article is meant); and the ``RANK_CANDIDATES`` newest word
+matches by publication date (those of the last date among them by URL), so that which
+articles are candidates depends on the archive's content alone.
 Each candidate is rated (``ranking.rate``): how many of the query's terms its title holds,
 and bm25 over title and text. The order: more terms in the title first (all, then fewer,
 then none), then bm25, then the newer date, then the URL; never the rowid, so the same
