@@ -11,14 +11,16 @@ Prose is real Thai government news (``tests/data/prose.json``).
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from html import escape
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote
 
 from archiver.demo.media import tiny_docx, tiny_jpeg, tiny_pdf, tiny_png, tiny_xls
-from archiver.demo.server import Page
+from archiver.demo.server import Page, Route
 from archiver.demo.site import (
     JoomlaArticle,
     joomla_article_html,
@@ -680,3 +682,22 @@ def _fill() -> None:
 
 
 _fill()
+
+
+def with_validators(routes: dict[str, Page]) -> dict[str, Route]:
+    """``routes`` answering conditional GETs as most agency servers do: each 200 carries an
+    ``ETag`` (of its body), and a request whose ``If-None-Match`` names it gets a ``304``."""
+
+    def conditional(route: Route) -> Route:
+        def answer(handler: BaseHTTPRequestHandler) -> Page:
+            page = route(handler) if callable(route) else route
+            if page.status != 200:
+                return page
+            etag = '"' + hashlib.sha1(page.body).hexdigest()[:16] + '"'
+            if handler.headers.get("If-None-Match") == etag:
+                return Page(b"", status=304, headers=[("ETag", etag)])
+            return Page(page.body, page.status, [*page.headers, ("ETag", etag)])
+
+        return answer
+
+    return {key: conditional(route) for key, route in routes.items()}

@@ -9,21 +9,34 @@ these say which component broke when one of those fails.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Request, Response
+from scrapy.extension import ExtensionManager
+from scrapy.http import HtmlResponse, Request, Response
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver import names
 from archiver import settings as project
+from archiver.archive import Archive
 from archiver.crawl.agent import user_agent
-from archiver.crawl.middlewares import BackoffRetryMiddleware, retry_after_seconds
+from archiver.crawl.middlewares import (
+    BackoffRetryMiddleware,
+    ConditionalGetMiddleware,
+    retry_after_seconds,
+)
+from archiver.crawl.pipelines import IndexPipeline
 from archiver.crawl.politeness import CrawlDelay
+from archiver.crawl.recorder import WarcCapture
+from archiver.extract.items import ArticleItem
+from archiver.index.store import Index
+from archiver.warc.records import RecordLocation
 
 URL = "http://127.0.0.1:9/news/1.html"
 
@@ -103,3 +116,84 @@ def test_a_crawl_delay_for_another_agent_is_not_ours() -> None:
     robots = b"User-agent: SomeOtherBot\nCrawl-delay: 10\n"
     extension.robots_parsed(ProtegoRobotParser.from_crawler(made, robots), Request(URL))
     assert extension.delays == {}
+
+
+# -- the WARC recorder and the conditional GET ---------------------------------------------------
+def _fetch(capture: WarcCapture, spider: Spider, body: bytes) -> Request:
+    request = Request(URL, meta={names.ROLE: names.ROLE_ARTICLE})
+    headers = {"Content-Type": "text/html; charset=utf-8", "ETag": '"v1"'}
+    response = HtmlResponse(URL, status=200, headers=headers, body=body, request=request)
+    capture.response_downloaded(response, request, spider)
+    return request
+
+
+def test_the_recorder_writes_each_fetch_and_a_revisit_for_the_same_bytes(tmp_path: Path) -> None:
+    made = crawler(ARCHIVER_ARCHIVE=str(tmp_path))
+    capture = WarcCapture.from_crawler(made)
+    spider = made.spider
+    assert spider is not None
+    capture.spider_opened(spider)
+    first = _fetch(capture, spider, "<p>ข่าว</p>".encode())
+    again = _fetch(capture, spider, "<p>ข่าว</p>".encode())
+    capture.spider_closed(spider)
+
+    assert names.REVISIT not in first.meta and again.meta[names.REVISIT]
+    assert again.meta[names.WARC] == first.meta[names.WARC]  # the index points at the bytes
+    (path,) = Archive(tmp_path).warc.glob("*.warc.gz")
+    with path.open("rb") as stream:
+        kinds = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI"))
+            for r in ArchiveIterator(stream)
+        ]
+    assert [k for k, _ in kinds] == [
+        "warcinfo", "response", "request", "metadata", "revisit", "request", "metadata",
+    ]  # fmt: skip
+    assert {uri for kind, uri in kinds if kind != "warcinfo"} == {URL}
+
+
+def test_the_conditional_get_sends_the_validators_of_the_last_capture(tmp_path: Path) -> None:
+    made = crawler(ARCHIVER_ARCHIVE=str(tmp_path))
+    made.extensions = ExtensionManager.from_crawler(made)  # what the engine builds at start
+    capture = made.get_extension(WarcCapture)
+    spider = made.spider
+    assert capture is not None and spider is not None
+    capture.spider_opened(spider)
+    _fetch(capture, spider, b"<p>one</p>")
+    request = Request(URL)
+    ConditionalGetMiddleware.from_crawler(made).process_request(request)
+    capture.spider_closed(spider)
+    assert request.headers[b"If-None-Match"] == b'"v1"'
+    assert request.meta[names.EARLIER][1] is not None
+
+
+# -- the index pipeline ---------------------------------------------------------------------------
+def test_the_index_pipeline_writes_articles_through_its_writer_process(tmp_path: Path) -> None:
+    made = crawler(
+        ARCHIVER_ARCHIVE=str(tmp_path), ARCHIVER_INDEX_BATCH=1, ARCHIVER_INDEX_BATCH_SECONDS=0
+    )
+    pipeline = IndexPipeline.from_crawler(made)
+    pipeline.open_spider()
+    item = ArticleItem(
+        url=URL,
+        site="components",
+        title="ข่าวทดสอบ",
+        published="2021-11-09",
+        published_raw="9 พ.ย. 64",
+        author=None,
+        photographer=None,
+        text="ศูนย์คุณธรรมหารือวัฒนธรรมจังหวัด",
+        warc=RecordLocation("components-20211109000000-00000.warc.gz", 0, 100),
+    )
+    unarchived = ArticleItem(**{**item.__dict__, "url": URL + "?lost", "warc": None})
+    pipeline.process_item(unarchived)  # its WARC write failed: never indexed
+    pipeline.process_item(item)
+    pipeline.process_item(item)  # the same article again: unchanged
+    pipeline.close_spider()
+    stats = made.stats
+    assert stats is not None
+    assert stats.get_value(names.ARTICLES_PREFIX + "new") == 1
+    assert stats.get_value(names.ARTICLES_PREFIX + "unchanged") == 1
+    with Index(Archive(tmp_path).index) as index:
+        assert index.article(URL)["title"] == "ข่าวทดสอบ"  # type: ignore[index]
+        assert index.article(URL + "?lost") is None
+    assert stats.get_value(names.NOT_ARCHIVED) == 1

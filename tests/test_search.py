@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.cli.output import format_hits
-from archiver.errors import IndexMismatchError
+from archiver.errors import IndexMismatchError, QueryError
 from archiver.extract.items import ArticleItem
 from archiver.index import fulltext
 from archiver.index.fulltext import WORD_TOKENIZER
@@ -97,6 +97,21 @@ def test_short_word_as_a_word_and_latin_any_case(index: Index) -> None:
 def test_negated_word_also_excludes_it_inside_compounds(index: Index) -> None:
     assert 2 in _ns(index, "จังหวัด")
     assert _ns(index, "จังหวัด -อยุธยา") == [1]
+
+
+def test_and_not_or_in_capitals_are_operators(index: Index) -> None:
+    """``คุณธรรม AND จังหวัด`` looked for the English word "AND" and found nothing."""
+    assert _ns(index, "จังหวัด AND อยุธยา") == _ns(index, "จังหวัด อยุธยา") == [2]
+    assert _ns(index, "จังหวัด NOT อยุธยา") == _ns(index, "จังหวัด -อยุธยา") == [1]
+    assert sorted(_ns(index, "ทุเรียน OR อยุธยา AND จังหวัด")) == [1, 2]
+    assert _ns(index, "covid and vaccine") == []  # lower case: words, and "and" is in no text
+
+
+def test_an_unknown_site_is_an_error_not_zero_results(index: Index) -> None:
+    for kw, text in (({"site": "labuor"}, "จังหวัด"), ({}, "จังหวัด site:labuor")):
+        with pytest.raises(QueryError, match="unknown site 'labuor'"):
+            search_articles(index.conn, text, **kw)
+    assert _ns(index, "จังหวัด", site="labour") == [1]
 
 
 def test_or_and_site_in_the_query(index: Index) -> None:

@@ -11,7 +11,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.jobs.check import check_file
 from archiver.warc.reader import iter_records, read_record
-from archiver.warc.records import Fetch
+from archiver.warc.records import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    Fetch,
+    Revisit,
+    warc_fields,
+)
 from archiver.warc.writer import WarcFileWriter
 
 
@@ -215,3 +221,93 @@ def test_a_file_of_no_warc_data_is_one_skipped_range(tmp_path: Path) -> None:
         reader = iter_records(path)
         assert list(reader) == []
         assert [(s.offset, s.length) for s in reader.skipped] == ([(0, len(data))] if data else [])
+
+
+def _pair_with_revisit(tmp_path: Path, second: Fetch, profile: str) -> list:
+    """A first capture and a revisit of it (``profile``), read back: warcinfo, response,
+    request, metadata, revisit, request, metadata."""
+    writer = WarcFileWriter(tmp_path, "site")
+    first = _fetch(body=b"<html>the article</html>", extra=[("ETag", '"v1"')])
+    written = writer.write_fetch(first, {"role": "article", "site": "site"})
+    revisit = Revisit(profile, first.url, written.date, written.digest)
+    writer.write_fetch(second, {"role": "article", "site": "site"}, revisit)
+    writer.close()
+    (path,) = tmp_path.glob("site-*.warc.gz")
+    records = list(iter_records(path, check_digests=True))
+    assert [r.rec_type for r in records] == [
+        "warcinfo",
+        *("response", "request", "metadata"),
+        *("revisit", "request", "metadata"),
+    ]
+    return records
+
+
+def test_metadata_and_warcinfo_are_warc_fields_with_no_payload_digest(tmp_path: Path) -> None:
+    """WARC 1.1 5.9: no WARC-Payload-Digest where there is no well-defined payload (FastWARC
+    and warcat fail such records); warc-fields blocks end with the grammar's empty line."""
+    records = _pair_with_revisit(tmp_path, _fetch(), PROFILE_IDENTICAL)
+    for record in records:
+        has = record.warc_headers.get_header("WARC-Payload-Digest") is not None
+        assert has == (record.rec_type in ("response", "request", "revisit")), record.rec_type
+        assert record.warc_headers.get_header("WARC-Block-Digest")
+        if record.rec_type in ("warcinfo", "metadata"):
+            assert record.warc_headers.get_header("Content-Type") == "application/warc-fields"
+            assert record.payload.endswith(b"\r\n\r\n") and b"\r\n\r\n" not in record.payload[:-4]
+    assert warc_fields(records[3].payload) == {"role": "article", "site": "site"}
+
+
+def test_identical_payload_revisit_keeps_the_response_headers(tmp_path: Path) -> None:
+    records = _pair_with_revisit(
+        tmp_path, _fetch(body=b"<html>the article</html>"), PROFILE_IDENTICAL
+    )
+    response, revisit = records[1], records[4]
+    assert revisit.http_headers.get_statuscode() == "200"
+    assert revisit.payload == b""
+    headers = revisit.warc_headers
+    assert headers.get_header("WARC-Profile") == PROFILE_IDENTICAL
+    assert headers.get_header("WARC-Truncated") == "length"  # WARC 1.1 6.7.2
+    assert headers.get_header("WARC-Payload-Digest") == response.warc_headers.get_header(
+        "WARC-Payload-Digest"
+    )
+    assert "http-response" not in warc_fields(records[6].payload)
+
+
+def test_not_modified_revisit_has_no_block_and_its_metadata_keeps_the_304(tmp_path: Path) -> None:
+    """A 304 is a server-not-modified revisit with an empty block (replay serves the capture
+    it refers to, not an empty 304); the 304's status line and headers are in its metadata."""
+    not_modified = Fetch(
+        url="http://127.0.0.1/ข่าว/1.html",
+        method="GET",
+        request_headers=[("Host", "127.0.0.1"), ("If-None-Match", '"v1"')],
+        request_body=b"",
+        protocol="HTTP/1.1",
+        status=304,
+        reason="Not Modified",
+        response_headers=[("ETag", '"v1"'), ("Date", "Sun, 06 Dec 2026 10:00:00 GMT")],
+        body=b"",
+    )
+    records = _pair_with_revisit(tmp_path, not_modified, PROFILE_NOT_MODIFIED)
+    response, revisit, metadata = records[1], records[4], records[6]
+    headers = revisit.warc_headers
+    assert headers.get_header("Content-Length") == "0" and revisit.http_headers is None
+    assert headers.get_header("WARC-Truncated") is None  # nothing was cut: there is no block
+    assert headers.get_header("WARC-Profile") == PROFILE_NOT_MODIFIED
+    assert headers.get_header("WARC-Refers-To-Target-URI") == response.url
+    assert headers.get_header("WARC-Refers-To-Date") == response.warc_headers.get_header(
+        "WARC-Date"
+    )
+    assert headers.get_header("WARC-Payload-Digest") == response.warc_headers.get_header(
+        "WARC-Payload-Digest"
+    )
+    assert metadata.warc_headers.get_header("WARC-Concurrent-To") == headers.get_header(
+        "WARC-Record-ID"
+    )
+    lines = metadata.payload.decode().splitlines()
+    assert lines[:4] == [
+        "role: article",
+        "site: site",
+        "http-response: HTTP/1.1 304 Not Modified",
+        'http-response-header: ETag: "v1"',
+    ]
+    assert "http-response-header: Date: Sun, 06 Dec 2026 10:00:00 GMT" in lines
+    assert records[5].http_headers.get_header("If-None-Match") == '"v1"'  # the request as sent

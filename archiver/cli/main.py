@@ -211,9 +211,9 @@ def crawl(
         sys.exit(report["exit_code"])
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})
 @archive_option
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True)
 @with_options(date_options)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
@@ -228,7 +228,7 @@ def crawl(
 @friendly
 def search(
     archive: Path,
-    query: str,
+    words: tuple[str, ...],
     since: str | None,
     until: str | None,
     site: str | None,
@@ -237,11 +237,13 @@ def search(
     sort: str,
     as_json: bool,
 ) -> None:
-    """Full-text search; Thai needs no spaces. All words must match; "phrase", OR, -word and
-    site:SLUG work; --since/--until take dates or years, Buddhist era too (2564).
+    """Full-text search; Thai needs no spaces. All words must match; "phrase", a OR b, -word
+    (or NOT word), AND and site:SLUG work; --since/--until take dates or years, Buddhist era too
+    (2564).
 
-    Example: archiver search 'คุณธรรม -โควิด site:moralcenter' --since 2564
+    Example: archiver search คุณธรรม -โควิด site:moralcenter --since 2564
     """
+    query = " ".join(words)
     from archiver.cli.output import format_hits
     from archiver.index.store import open_existing
     from archiver.search.results import search as search_articles

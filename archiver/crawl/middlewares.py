@@ -16,10 +16,12 @@ import time
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from archiver import names
 from archiver.archive import Archive
+from archiver.crawl.recorder import WarcCapture
 from archiver.index.capture_log import CaptureLog
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,17 @@ class ConditionalGetMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         return cls(crawler)
 
+    def _captures(self) -> CaptureLog:
+        """The capture log of the crawl's WARC extension (one connection for both)."""
+        capture = self.crawler.get_extension(WarcCapture)
+        if capture is None:
+            raise NotConfigured("the conditional GET needs the WarcCapture extension")
+        return capture.captures
+
     def process_request(self, request: Request) -> None:
         if request.method != "GET" or b"If-None-Match" in request.headers:
             return
-        log = CaptureLog.for_crawler(self.crawler)
+        log = self._captures()
         earlier = log.get(request.url)
         if earlier is not None and not log.intact(earlier, self.warc_directory):
             logger.warning("%s: its archived record is damaged; fetching it again", request.url)

@@ -101,7 +101,8 @@ class WarcCapture:
         self.writers: dict[str, WarcFileWriter] = {}  # by site slug
         self.open = False
         self.failed = False  # a capture failed: the crawl is stopping
-        self.captures = CaptureLog.for_crawler(crawler)
+        #: What was fetched when; the conditional-GET middleware reads it through this extension.
+        self.captures = CaptureLog.open(Path(archive))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:

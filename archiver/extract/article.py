@@ -36,22 +36,11 @@ from archiver.extract.title import find_title, legacy_title, page_title, text_of
 
 logger = logging.getLogger(__name__)
 
-
 _JUNK = NodeMatcher.compile(rules.DROP_CSS, rules.DROP_XPATH)
-
-
 _ROOT_SELECTORS = NamedSelectors(rules.CONTENT_ROOT_CSS)
-
-
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
-
-
 _THAI_RE = re.compile(r"[\u0e00-\u0e7f]")
-
-
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>")
-
-
 #: Comments and processing instructions are never text; trafilatura's own parser drops them too.
 #: No table of ``id`` attributes (nothing here looks elements up by id): parsing is 3-4% faster,
 #: and so is every copy of the tree that trafilatura makes (libxml2 fills a copy's table too).

@@ -28,7 +28,6 @@ _FILE_CODE = (
     r"|[\w-]+\.(?:jpe?g|png|gif|webp|bmp|heic))"
 )
 
-
 #: Inline rules run first (a shortcode may share a line with text), then whole-line rules.
 LINE_PATTERNS: tuple[LinePattern, ...] = (
     # unrendered Joomla/WordPress shortcodes (seed: {gallery}/News-PR-2564/15-11-64{/gallery})
@@ -166,7 +165,6 @@ LINE_PATTERNS: tuple[LinePattern, ...] = (
     ),
 )
 
-
 #: Byline labels and the metadata fields they fill (seed: "เขียนข่าว : ...", "ถ่ายภาพ : ...").
 #: Longer labels first so that "ข่าว/ภาพ" is not read as "ข่าว".
 BYLINE_ROLES: dict[str, tuple[str, ...]] = {
@@ -179,19 +177,12 @@ BYLINE_ROLES: dict[str, tuple[str, ...]] = {
     "ข่าว": ("author",),
     "ภาพ": ("photographer",),
 }
-
-
 #: Fields that fall back on another when empty: the source credits the author if no writer.
 BYLINE_FALLBACK: dict[str, str] = {"author": "source"}
-
-
 #: Only short lines are bylines; a long line starting "ภาพ:" is a caption or prose.
 MAX_BYLINE_CHARS = 150
 
-
 _LABEL = "|".join(re.escape(k).replace("/", r"\s*/\s*") for k in BYLINE_ROLES)
-
-
 #: A label followed by ``:`` or the full-width ``：``, spaces optional.
 BYLINE_RE = re.compile(rf"(?:^|\s)({_LABEL})\s*[:：]\s*")
 

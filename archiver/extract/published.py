@@ -22,7 +22,6 @@ from archiver.thai.dates import find_date, parse_date
 
 DIGIT_RE = re.compile(r"\d")
 
-
 DATE_SELECTORS = NamedSelectors(meta_rules.DATE_CSS)
 
 
@@ -66,23 +65,14 @@ _OUTSIDE_FURNITURE = (
     "[not(ancestor::footer or ancestor::nav or ancestor::aside or ancestor::marquee"
     " or ancestor::header[not(ancestor::article or ancestor::main)])]"
 )
-
-
 # Compiled once: ``el.xpath(text)`` compiles its expression on every call.
 _DATE_PUBLISHED_XPATH = etree.XPath("//*[@itemprop='datePublished']")
-
-
 _TIME_XPATH = etree.XPath(
     f"//time[@datetime or contains(@class, 'entry-date')]{_OUTSIDE_FURNITURE}"
 )
 
-
 _DATE_SCOPE_XPATH = etree.XPath(meta_rules.DATE_SCOPE_XPATH)
-
-
 _DATE_CLASS_XPATH = etree.XPath(f".//*[contains(@class, 'date')]{_OUTSIDE_FURNITURE}")
-
-
 _PAGE_HEADER_XPATH = etree.XPath("ancestor::header[not(ancestor::article)]")
 
 

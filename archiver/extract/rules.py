@@ -12,8 +12,6 @@ import re
 
 #: Never text and never needed once the page's JSON-LD is read: removed from the whole page.
 SCRIPT_TAGS: tuple[str, ...] = ("script", "style", "template")
-
-
 #: Never text: removed from the content root (or a whole page left to trafilatura).
 #: ``noscript`` holds fallback copies of lazy-loaded images (WordPress lazy-load plugins).
 DROP_TAGS: tuple[str, ...] = (
@@ -23,7 +21,6 @@ DROP_TAGS: tuple[str, ...] = (
     "embed",
     "noscript",
 )
-
 
 #: CSS selectors of page furniture, grouped by what emits them. They run inside a content root
 #: only (a CMS article element, a legacy table cell): on a whole page trafilatura finds its own
@@ -144,23 +141,18 @@ DROP_CSS: tuple[str, ...] = (
     ".statcounter",
 )
 
-
 #: A node a rule names is dropped only if it holds at most this share of the scope's text: on
 #: real pages an unclosed ``<nav>`` or ``<header>`` swallows the whole article (WCXB dev: 12
 #: articles and 6 other pages gained over 0.1 F1 from this guard, none lost), and a "widget"
 #: that big is not one the rule was written for.
 JUNK_MAX_SHARE = 0.3
 
-
 #: XPath rules for what CSS cannot say: text content and follow-on siblings. Relative
 #: (``.//``): they run inside the content root, or the whole page when there is none.
 #: Any small box whose only text is font buttons "A- A A+" (Thai templates also write
 #: "ก- ก ก+"), e.g. a Bootstrap ``.btn-group`` with no telling class; seed page.
 FONT_WIDGET_CHARS = "Aก+-−× "
-
-
 FONT_WIDGET_TAGS = frozenset({"div", "ul", "p", "span", "td"})
-
 
 DROP_XPATH: tuple[str, ...] = (
     # "ข่าวที่เกี่ยวข้อง" (related news) headings and the list right after them (WordPress)
@@ -175,7 +167,6 @@ DROP_XPATH: tuple[str, ...] = (
     ".//input[contains(@value, 'ย้อนกลับ')] | .//button[contains(normalize-space(.), 'ย้อนกลับ')]",
 )
 
-
 #: Content roots, most specific CMS markup first; legacy tables are handled in code.
 CONTENT_ROOT_CSS: tuple[str, ...] = (
     "div.item-page",  # Joomla 3/4 com_content article view
@@ -188,40 +179,26 @@ CONTENT_ROOT_CSS: tuple[str, ...] = (
     "div.news-detail",
     "div.content-detail",  # PRD-style in-house CMSs
 )
-
-
 # Not ``<article>``: any HTML5 theme writes it for teasers, cards and comments too, and on real
 # pages the largest one was a related-post card or a comment as often as the post (WCXB dev:
 # article pages 0.857 mean F1 with it as a root, 0.933 for trafilatura's own choice).
 #: A content root holds at least this much text, or the next rule is tried.
 MIN_ROOT_CHARS = 200
-
-
 #: A CMS root holding less than this share of the page's paragraph text is checked against
 #: trafilatura on the whole page, which wins when it finds ``ROOT_OUTGROWN`` times the text.
 #: WCXB dev: wrong roots (teaser cards, a hero block) held 1.5-4% of the paragraphs; right
 #: roots on pages with long comment threads 9-13%, and there the whole page gave the same text.
 ROOT_MIN_SHARE = 0.25
-
-
 ROOT_OUTGROWN = 2.0
-
-
 #: trafilatura's recall-mode text is kept as it is when it holds this share of the page's
 #: paragraph text, else compared with its default mode's, which it beats with ``RECALL_GAIN``
 #: times the text (WCXB dev: bounds 0.3-2 and 1.5-5, gains 1.2-1.5 measured; these were best).
 RECALL_MIN_SHARE = 0.5
-
-
 RECALL_MAX_SHARE = 3.0
-
-
 RECALL_GAIN = 1.2
-
 
 #: Attachment file types fetched with their article; query strings allowed.
 ATTACHMENT_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|pptx?|odt|ods|zip|rar)(?:$|[?#&])", re.IGNORECASE)
-
 
 #: Image URLs that are furniture or trackers, not news photos.
 IMAGE_SKIP_RE = re.compile(
@@ -233,8 +210,6 @@ IMAGE_SKIP_RE = re.compile(
     r"\d*\.(?:gif|png)$)",
     re.IGNORECASE,
 )
-
-
 #: The article's featured (cover) image, which themes put outside the content root
 #: (WordPress header image, block themes' featured-image block, PRD-style cover).
 FEATURED_IMAGE_CSS: tuple[str, ...] = (
@@ -245,7 +220,6 @@ FEATURED_IMAGE_CSS: tuple[str, ...] = (
     ".news-cover img",
 )
 
-
 #: ``<img>`` attributes holding the real image of a lazy-loaded picture, best first.
 IMAGE_LAZY_ATTRS: tuple[str, ...] = (
     "data-src",
@@ -255,10 +229,8 @@ IMAGE_LAZY_ATTRS: tuple[str, ...] = (
     "src",
 )
 
-
 #: Fewer characters than this after cleaning: not an article (a listing, a stub, an error).
 MIN_TEXT_CHARS = 200
-
 
 #: Soft errors served with HTTP 200 (DESIGN.md): matched against the title and first heading.
 SOFT_ERROR_TITLE_RE = re.compile(
@@ -266,40 +238,29 @@ SOFT_ERROR_TITLE_RE = re.compile(
     r"|^\s*(?:error\s*:?\s*)?40[34]\b|\b404\s*[-:|]|^\s*error\b|หน้านี้ไม่มีอยู่",
     re.IGNORECASE,
 )
-
-
 #: ... and against the start of the page text (a short page only).
 SOFT_ERROR_TEXT_RE = re.compile(
     r"ไม่พบหน้าที่ต้องการ|ไม่พบหน้าที่คุณ|ไม่พบหน้าเว็บ|page\s+not\s+found"
     r"|the\s+requested\s+page|404\s+not\s+found|error\s+404",
     re.IGNORECASE,
 )
-
-
 #: ``<body>`` classes by which Joomla says a page is a listing, an archive, a search or an error
 #: page: never an article, whatever text it shows. ``view-*`` is Joomla's own naming.
 JOOMLA_LIST_CLASSES = frozenset(
     "view-category view-categories view-featured view-archive view-tag view-search".split()
 )
-
-
 #: The same for WordPress, whose class names are common words other systems use too (HubSpot
 #: and NPR article pages carry ``blog``; WCXB dev: 8 real articles). They count only on a page
 #: WordPress made (``WORDPRESS_RE``) that no singular class marks as one post or page.
 WORDPRESS_LIST_CLASSES = frozenset(
     "error404 archive category tag search search-results blog date author".split()
 )
-
-
 #: WordPress's classes of a single post, page or attachment (``postid-12``, ``page-id-7`` too).
 WORDPRESS_SINGULAR_RE = re.compile(
     r"^(?:single|singular|wp-singular|page|attachment|postid-\d+|page-id-\d+)$"
 )
-
-
 #: What only a WordPress page holds: its generator tag, its asset paths, its ``wp-`` body classes.
 WORDPRESS_RE = re.compile(r"WordPress|/wp-content/|/wp-includes/")
-
 
 #: Footer text (address, copyright, web designer credit): a legacy table cell saying this is the
 #: page footer, never the article, however much Thai it holds (legacy soft errors).
@@ -307,15 +268,10 @@ FOOTER_TEXT_RE = re.compile(
     r"copyright|©|สงวนลิขสิทธิ์|all\s+rights\s+reserved|ออกแบบและพัฒนา(?:เว็บไซต์)?โดย",
     re.IGNORECASE,
 )
-
-
 #: Share of a page's Thai letters inside ``<td>`` from which the page is a legacy table layout.
 TABLE_LAYOUT_SHARE = 0.6
-
-
 #: A cell with more Thai letters than this is an article even with a copyright line in it.
 FOOTER_MAX_THAI = 500
-
 
 #: How much text a soft-error page may have; longer pages are articles that mention errors.
 SOFT_ERROR_MAX_CHARS = 1500

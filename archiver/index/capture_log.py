@@ -18,11 +18,9 @@ lock for about a tenth of a crawl (bench/crawl). Archives from before keep their
 from __future__ import annotations
 
 import sqlite3
-import weakref
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from archiver.archive import Archive
 from archiver.errors import WarcDamagedError
@@ -89,8 +87,6 @@ def capture_of(
 class CaptureLog:
     """Reads and records captures in an archive's ``captures.db``; one per crawler."""
 
-    _by_crawler: weakref.WeakKeyDictionary[Any, CaptureLog] = weakref.WeakKeyDictionary()
-
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         with self.conn:
@@ -137,17 +133,6 @@ class CaptureLog:
                 self.conn.execute("DROP TABLE old.captures")
         finally:
             self.conn.execute("DETACH DATABASE old")
-
-    @classmethod
-    def for_crawler(cls, crawler: Any) -> CaptureLog:
-        """The crawler's log (the capture extension and the conditional-GET middleware share
-        it), opened on the archive its settings name."""
-        log = cls._by_crawler.get(crawler)
-        if log is None:
-            log = cls._by_crawler[crawler] = cls.open(
-                Path(crawler.settings.get("ARCHIVER_ARCHIVE"))
-            )
-        return log
 
     def clear(self) -> None:
         """Forget every capture (``reindex`` refills the table from the WARCs)."""

@@ -52,15 +52,11 @@ SEARCH_SCHEMA = 4
 
 #: Keeps Thai combining vowels and tone marks (category M) inside tokens (FACTS.md).
 WORD_TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-
-
 #: bm25 weights of (title, text, facets): a word in the headline says more than one in the
 #: body; the facet tokens only filter.
 TITLE_WEIGHT, TEXT_WEIGHT, FACET_WEIGHT = 5.0, 1.0, 0.0
 
-
 _BODY_SQL = "coalesce(title, '') || char(10) || text"
-
 
 _SCHEMA = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, text, facets, content='',

@@ -17,10 +17,7 @@ from archiver.search import query as q
 #: The same body computed from an ``articles a`` row (to check a pattern on one row).
 _BODY_A = "(coalesce(a.title, '') || char(10) || a.text)"
 
-
 LIKE = f"{_BODY_A} LIKE ? ESCAPE '\\'"
-
-
 #: Matches drive the joins (CROSS JOIN keeps that order); filters read the small index.
 _ARTICLES = "articles a INDEXED BY articles_search_filter"
 

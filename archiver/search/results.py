@@ -50,6 +50,10 @@ def search(
     if query.site and site and query.site != site:
         return Total.of(0, False), []  # two different sites asked for
     site = site or query.site
+    if site and not known_site(conn, site):
+        raise q.QueryError(
+            f"unknown site {site!r}: `archiver sites` lists the sites of the archive"
+        )
     where, params = filters(site, since, until)
     plan = Plan(query, where, params, facet_match(conn, site, since, until), site)
     limit, offset = max(0, limit), max(0, offset)
@@ -61,6 +65,15 @@ def search(
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit a strange query still hits
         raise q.QueryError(f"cannot run this query: {exc}") from exc
     return total, list(_hits(conn, ids, query, mark))
+
+
+def known_site(conn: sqlite3.Connection, site: str) -> bool:
+    """Whether the archive knows ``site``: crawled (the ``sites`` table) or holding articles
+    (its facet token: an index lookup, also in an index rebuilt from WARCs alone)."""
+    if conn.execute("SELECT 1 FROM sites WHERE slug = ?", (site,)).fetchone():
+        return True
+    sql = "SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1"
+    return conn.execute(sql, (facet_match(conn, site),)).fetchone() is not None
 
 
 def _hits(

@@ -15,14 +15,10 @@ def normalize_digits(s: str) -> str:
 
 
 THAI_LETTER = re.compile(r"[\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e4e]")
-
-
 #: UTF-8 Thai (E0 B8 xx / E0 B9 xx) read as cp1252/latin-1 gives "à¸x", read as cp874 "เธx".
 #: One "เธ" is a real word (เธอ) and "เน" starts real words, so only runs of them count.
 #: (Two patterns, each spelled out without a repeated group: about 60x faster than one.)
 _MOJIBAKE_LATIN = re.compile("à[\u00b8\u00b9].à[\u00b8\u00b9].", re.DOTALL)
-
-
 _MOJIBAKE_CP874 = re.compile("เ[ธน].เ[ธน].เ[ธน].", re.DOTALL)
 
 

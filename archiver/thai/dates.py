@@ -14,7 +14,6 @@ from archiver.thai.chars import normalize_digits
 
 logger = logging.getLogger(__name__)
 
-
 _MONTHS: dict[int, tuple[str, ...]] = {
     1: ("มกราคม", "มกรา", "ม.ค."),
     2: ("กุมภาพันธ์", "กุมภาพันธ", "กุมภา", "ก.พ."),
@@ -29,8 +28,6 @@ _MONTHS: dict[int, tuple[str, ...]] = {
     11: ("พฤศจิกายน", "พฤศจิกา", "พ.ย."),
     12: ("ธันวาคม", "ธันวา", "ธ.ค."),
 }
-
-
 _EN_MONTHS = (
     "january",
     "february",
@@ -53,11 +50,7 @@ def _month_key(name: str) -> str:
 
 
 _MONTH_BY_KEY: dict[str, int] = {}
-
-
 _month_patterns: list[str] = []
-
-
 for _num, _names in _MONTHS.items():
     for _name in _names:
         _MONTH_BY_KEY[_month_key(_name)] = _num
@@ -66,37 +59,23 @@ for _num, _names in _MONTHS.items():
             _month_patterns.append(r"\.?\s?".join(map(re.escape, _parts)) + r"\.?")
         else:
             _month_patterns.append(re.escape(_name))
-
-
 for _num, _name in enumerate(_EN_MONTHS, 1):
     _MONTH_BY_KEY[_name] = _num
     _MONTH_BY_KEY[_name[:3]] = _num
     if _name == "september":
         _MONTH_BY_KEY["sept"] = 9
-
-
 # Longest first, so "มีนาคม" wins over "มีนา" and full names over abbreviations.
 _TH_MONTH = "|".join(sorted(_month_patterns, key=len, reverse=True))
-
-
 _EN_MONTH = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november"
     r"|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 )
 
-
 _WEEKDAY = "จันทร์|อังคาร|พุธ|พฤหัสบดี|พฤหัส|ศุกร์|เสาร์|อาทิตย์"
-
-
 #: "วันอังคารที่", "วันอังคาร", "วันที่", or a lone "ที่" (not the tail of a word like สถานที่).
 _TH_PREFIX = rf"(?:วัน(?:{_WEEKDAY})?\s*ที่\s*|วัน(?:{_WEEKDAY})\s*,?\s*|(?<!\S)ที่\s*)?"
-
-
 _ERA = r"(?P<era>พ\.?\s?ศ\.?|ค\.?\s?ศ\.?)"
-
-
 _EN_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s*)?"
-
 
 _DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     re.compile(p, re.IGNORECASE)
@@ -119,7 +98,6 @@ _DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
-
 #: Dates read only from a string that is nothing else: year first with an English month
 #: ("2023 Jan 7", the citation style of PubMed Central's ``citation_publication_date``). In
 #: running text a year and a month name followed by a number is as often a count or a list.
@@ -128,15 +106,10 @@ _WHOLE_DATE_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?P<year>\d{{4}})\s+(?P<month>{_EN_MONTH})\s+(?P<day>\d{{1,2}})", re.IGNORECASE),
 )
 
-
 #: Dates outside these Gregorian years are misreadings (a phone number, a wrong era).
 MIN_YEAR, MAX_YEAR = 1990, 2100
-
-
 #: Four-digit years from here on are Buddhist era (2400 BE = 1857 CE, 2100 CE = 2643 BE).
 BE_THRESHOLD = 2400
-
-
 BE_OFFSET = 543
 
 

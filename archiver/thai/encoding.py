@@ -14,10 +14,7 @@ from archiver.thai.chars import THAI_LETTER, has_thai, looks_like_mojibake, moji
 
 logger = logging.getLogger(__name__)
 
-
 _THAI_CODEC = "cp874"
-
-
 #: cp874 (windows-874) is a superset of TIS-620 and ISO-8859-11: 0x80-0x9F add € … ‘ ’ “ ” • – —.
 _THAI_ALIASES = {
     "tis620",
@@ -32,8 +29,6 @@ _THAI_ALIASES = {
     "tis6200",
     "tis6202533",
 }
-
-
 #: Browsers read latin-1 and ASCII labels as windows-1252 (WHATWG Encoding), and so do we.
 _LATIN1_ALIASES = {
     "iso88591",
@@ -48,30 +43,18 @@ _LATIN1_ALIASES = {
     "xcp1252",
     "cp1252",
 }
-
-
 _META_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE
 )
-
-
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-
-
 META_SCAN_BYTES = 4096
-
-
 #: A body with at least this many bytes in 0xA1-0xFB yet no Thai after decoding is suspect.
 MIN_SUSPECT_HIGH_BYTES = 16
-
-
 _HIGH_BYTES = re.compile(rb"[\xa1-\xfb]")
-
-
 _THAI_CONSONANT = re.compile(r"[\u0e01-\u0e2e]")
 
 

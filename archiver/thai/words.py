@@ -17,20 +17,11 @@ from archiver.thai.chars import normalize_digits
 
 logger = logging.getLogger(__name__)
 
-
 _DICT_NAME = "archiver-words_th"
-
-
 _dict_lock = threading.Lock()
-
-
 _dict_loaded = False
-
-
 #: Longer lines are cut at whitespace into pieces about this long before segmenting.
 MAX_SEGMENT_CHARS = 2000
-
-
 #: A piece still longer than this (no whitespace to cut at) is segmented in nlpo3's safe mode.
 SAFE_SEGMENT_CHARS = 20000
 

@@ -25,18 +25,10 @@ from archiver.warc.records import RecordLocation
 # -- reading back -----------------------------------------------------------------------------
 #: Compressed bytes fed to the decompressor at a time.
 _CHUNK = 1 << 16
-
-
 _GZIP_START = b"\x1f\x8b\x08"  # gzip magic and the deflate method: where a member may begin
-
-
 _WARC_START = b"WARC/1."
-
-
 #: Bytes of a damaged record decompressed again in small steps to name what it held.
 _HEAD_BYTES = 8192
-
-
 _INFLATE_ERRORS = (zlib.error, cast(type[Exception], isal_zlib.error))
 
 
@@ -142,8 +134,6 @@ _RECORD_TYPES = {
     "conversion",
     "continuation",
 }
-
-
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[!-~]+")
 
 

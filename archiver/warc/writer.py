@@ -1,5 +1,16 @@
 """Writing WARC files: request/response (or revisit) and metadata records as fetched, rotation.
 
+Every record carries only the WARC 1.1 fields the standard defines for its type, so that other
+readers (warcio, FastWARC, warcat, pywb) accept the files as they are: no
+``WARC-Payload-Digest`` on ``metadata`` records (their ``application/warc-fields`` block has
+no payload), and warc-fields blocks end with the empty line of the standard's grammar.
+
+A ``304 Not Modified`` is a ``server-not-modified`` revisit with an empty block, as the
+standard allows: replay tools then serve the capture it refers to (status, headers and body),
+where a block holding the 304's own status line would replay as an empty 304 (pywb does so
+for any 3xx status of a revisit). The 304's status line and headers, as the server sent
+them, are kept in the fetch's ``metadata`` record (``NOT_MODIFIED_FIELDS``).
+
 Records are built by warcio's record builder uncompressed and gzip-compressed here, one gzip
 member per record, because warcio hard-codes zlib level 9 (FACTS.md: 36 MB/CPU-s for images
 that do not compress at all). Images and other already-compressed payloads are stored at level
@@ -27,6 +38,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver import __version__, settings
 from archiver.warc.records import (
+    PROFILE_NOT_MODIFIED,
     Fetch,
     RecordLocation,
     Revisit,
@@ -37,22 +49,15 @@ from archiver.warc.records import (
 
 logger = logging.getLogger(__name__)
 
-
 #: gzip level of text records: 1-3 compress with ISA-L, 4-9 with zlib, 0 stores. Measured on
 #: 47 KB Thai article pages (one core of the development machine): ISA-L 3 keeps 28.5% of the
 #: bytes in 0.17 ms a page, ISA-L 1 30.6% in 0.10 ms; zlib 3 keeps 27.7% in 0.65 ms, zlib 6
 #: 22.9% in 2.4 ms. The HTML is a small part of a news site's WARC next to its photos.
 TEXT_LEVEL = settings.ARCHIVER_WARC_GZIP_LEVEL
-
-
 #: Highest level ISA-L compresses at; above it, zlib.
 _ISAL_MAX_LEVEL = 3
-
-
 #: Files rotate once they pass this size (DESIGN.md: "rotated near 1 GB").
 DEFAULT_MAX_SIZE = settings.ARCHIVER_WARC_MAX_SIZE
-
-
 #: Payload types whose bytes are already compressed: gzip level 0 saves CPU, costs ~0.1% size.
 _STORED_PREFIXES = (
     "image/",
@@ -77,6 +82,28 @@ def _gzip_member(data: bytes, level: int) -> bytes:
 def _level_for(content_type: str, text_level: int) -> int:
     ctype = content_type.split(";", 1)[0].strip().lower()
     return 0 if ctype.startswith(_STORED_PREFIXES) else text_level
+
+
+class _RecordBuilder(WARCWriter):
+    """warcio's builder, but with no payload digest on ``metadata`` records: WARC 1.1 (5.9)
+    allows ``WARC-Payload-Digest`` only on records with a well-defined payload, and an
+    ``application/warc-fields`` block has none (FastWARC and warcat fail such records).
+    warcio has no option for it but this class attribute, the list of types it leaves out."""
+
+    NO_PAYLOAD_DIGEST_TYPES = (*WARCWriter.NO_PAYLOAD_DIGEST_TYPES, "metadata")
+
+
+#: The fields of a ``metadata`` record that keep a 304's own status line and headers (its
+#: revisit record has an empty block): ``http-response: HTTP/1.1 304 Not Modified`` and one
+#: ``http-response-header: Name: value`` a header, in the order sent.
+NOT_MODIFIED_FIELDS = ("http-response", "http-response-header")
+
+
+def warc_fields_block(fields: Iterable[tuple[str, str]]) -> bytes:
+    """An ``application/warc-fields`` block: ``name: value`` lines and the closing empty line
+    of WARC 1.1's ``warc-fields = *named-field CRLF`` (empty values left out)."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in fields if value)
+    return (lines + "\r\n").encode("utf-8")
 
 
 def _warc_date(when: dt.datetime) -> str:
@@ -107,7 +134,7 @@ class WarcFileWriter:
         self._serial = 0
         self._file: BinaryIO | None = None
         self._name = ""
-        self._builder = WARCWriter(io.BytesIO(), gzip=False, warc_version="1.1")
+        self._builder = _RecordBuilder(io.BytesIO(), gzip=False, warc_version="1.1")
         self._lock = threading.Lock()
         self.bytes_written = 0
         self.records_written = 0
@@ -140,7 +167,15 @@ class WarcFileWriter:
             "hostname": socket.gethostname(),
             **self.info,
         }
-        record = self._builder.create_warcinfo_record(filename, fields)
+        body = warc_fields_block(fields.items())
+        record = self._builder.create_warc_record(
+            "",
+            "warcinfo",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Filename": filename},
+        )
         return self._serialize(record)
 
     def close(self) -> None:
@@ -185,9 +220,10 @@ class WarcFileWriter:
     def write_fetch(
         self, fetch: Fetch, about: dict[str, str] | None = None, revisit: Revisit | None = None
     ) -> Written:
-        """Write the response (or, given ``revisit``, a revisit record with the headers only),
-        its request and (given ``about``) a metadata record saying what the crawler took the
-        page for.
+        """Write the response (or, given ``revisit``, a revisit record: with the response's
+        headers for ``identical-payload-digest``, with no block for ``server-not-modified``),
+        its request and (given ``about``, or for a 304) a metadata record saying what the
+        crawler took the page for (and holding a 304's status line and headers).
 
         The metadata record (``application/warc-fields``, concurrent to the response) keeps the
         crawl's decisions (article, listing, image, attachment; which site; which article a
@@ -200,8 +236,11 @@ class WarcFileWriter:
             _gzip_member(self._serialize(response), level),
             _gzip_member(self._serialize(request), text),
         ]
-        if about:
-            members.append(_gzip_member(self._serialize(self._metadata(response, about)), text))
+        fields = list((about or {}).items())
+        if revisit is not None and revisit.profile == PROFILE_NOT_MODIFIED:
+            fields += _not_modified_fields(fetch)  # the 304 itself: its revisit block is empty
+        if fields:
+            members.append(_gzip_member(self._serialize(self._metadata(response, fields)), text))
         with self._lock:
             if self._file is None or self._file.tell() >= self.max_size:
                 if self._file is not None:
@@ -216,8 +255,8 @@ class WarcFileWriter:
             revisit is not None,
         )
 
-    def _metadata(self, response: ArcWarcRecord, about: dict[str, str]) -> ArcWarcRecord:
-        body = "".join(f"{k}: {v}\r\n" for k, v in about.items() if v).encode()
+    def _metadata(self, response: ArcWarcRecord, fields: list[tuple[str, str]]) -> ArcWarcRecord:
+        body = warc_fields_block(fields)
         return self._builder.create_warc_record(
             response.rec_headers.get_header("WARC-Target-URI"),
             "metadata",
@@ -244,15 +283,19 @@ class WarcFileWriter:
             protocol=fetch.protocol,
         )
         if revisit is not None:
+            not_modified = revisit.profile == PROFILE_NOT_MODIFIED
             response = self._builder.create_revisit_record(
                 url,
                 revisit.digest,
                 safe_url_string(revisit.refers_to_uri),
                 revisit.refers_to_date,
-                http_headers=http_headers,
+                # a 304: no block, so that replay serves the capture referred to (see above)
+                http_headers=None if not_modified else http_headers,
                 warc_headers_dict=dict(warc_headers),
             )
             response.rec_headers.replace_header("WARC-Profile", revisit.profile)
+            if not not_modified:  # WARC 1.1 6.7.2: the headers are a response cut at its body
+                response.rec_headers.add_header("WARC-Truncated", "length")
         else:
             response = self._builder.create_warc_record(
                 url,
@@ -278,6 +321,15 @@ class WarcFileWriter:
             },
         )
         return response, request
+
+
+def _not_modified_fields(fetch: Fetch) -> list[tuple[str, str]]:
+    """The 304's status line and headers as ``metadata`` fields (``NOT_MODIFIED_FIELDS``)."""
+    status, header = NOT_MODIFIED_FIELDS
+    line = f"{fetch.protocol} {fetch.status} {fetch.reason}".strip()
+    return [(status, line)] + [
+        (header, f"{name}: {value}") for name, value in fetch.response_headers
+    ]
 
 
 def _content_type(headers: list[tuple[str, str]]) -> str:

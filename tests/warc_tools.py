@@ -1,0 +1,202 @@
+"""Other tools' readers of our WARCs, run as their users run them: ``warcio check``,
+``fastwarc check`` (FastWARC, of resiliparse), ``warcat verify``, and pywb (``wb-manager``
+to index a collection, ``wayback`` to replay it).
+
+They live in their own virtualenv (pywb's pins clash with Scrapy's), ``.venv-replay`` at the
+repository root, made by ``.ci/run`` from ``tests/replay-tools.txt``; ``ARCHIVER_TOOLS_BIN``
+names another ``bin`` directory. A missing tool fails the test that needs it, never skips it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTALL = (
+    "python3 -m venv .venv-replay && .venv-replay/bin/pip install -r tests/replay-tools.txt"
+    " (what .ci/run does)"
+)
+
+
+def tool(name: str) -> Path:
+    """The executable ``name`` of the tools' virtualenv; fails the test if it is not there."""
+    bin_dir = Path(os.environ.get("ARCHIVER_TOOLS_BIN") or ROOT / ".venv-replay" / "bin")
+    path = bin_dir / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: install the WARC tools with {INSTALL}")
+    return path
+
+
+def _run(command: list[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(c) for c in command], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
+
+
+@dataclass
+class Verdict:
+    """What one tool said of one file: its exit code, the records it flagged (record ID ->
+    what it said) and anything else it printed about the file (``other``)."""
+
+    tool: str
+    returncode: int
+    flagged: dict[str, set[str]] = field(default_factory=dict)
+    other: set[str] = field(default_factory=set)
+    checked: int = 0  # records the tool reports on one by one (FastWARC)
+    output: str = ""
+
+    def flag(self, record_id: str, what: str) -> None:
+        self.flagged.setdefault(record_id, set()).add(what)
+
+    @property
+    def clean(self) -> bool:
+        return self.returncode == 0 and not self.flagged and not self.other
+
+
+def warcio_check(path: Path) -> Verdict:
+    """``warcio check``: block and payload digests of every record (it prints nothing but the
+    file's name and its failures)."""
+    done = _run([tool("warcio"), "check", "-v", path])
+    verdict = Verdict("warcio", done.returncode, output=done.stdout + done.stderr)
+    record = ""
+    for line in done.stdout.splitlines():
+        found = re.search(r"WARC-Record-ID (<[^>]+>)", line)
+        if found:
+            record = found.group(1)
+        elif "fail" in line.lower() or "invalid" in line.lower():
+            verdict.flag(record, line.strip())
+    verdict.other = {line for line in done.stderr.splitlines() if line.strip()}
+    return verdict
+
+
+#: What FastWARC says of a record whose digests all verify (or that has no payload digest).
+FASTWARC_OK = {"OK, PAYLOAD_OK", "OK, PAYLOAD_NO_DIGEST"}
+
+
+def fastwarc_check(path: Path, scratch: Path) -> Verdict:
+    """``fastwarc check --verify-payloads``: every block digest and every payload digest,
+    one line a record in its ``--output`` file."""
+    report = scratch / (path.name + ".fastwarc.txt")
+    done = _run([tool("fastwarc"), "check", "--quiet", "--verify-payloads", "-o", report, path])
+    verdict = Verdict("fastwarc", done.returncode, output=done.stdout + done.stderr)
+    for line in report.read_text().splitlines() if report.exists() else []:
+        found = re.fullmatch(r"(<[^>]+>): (.+)", line.strip())
+        if found:
+            verdict.checked += 1
+            if found.group(2) not in FASTWARC_OK:
+                verdict.flag(found.group(1), found.group(2))
+    return verdict
+
+
+def warcat_verify(path: Path) -> Verdict:
+    """``python -m warcat verify``: the WARC standard's rules record by record (fields each
+    type may carry, digests, IDs); silent on a good file."""
+    done = _run([tool("python"), "-m", "warcat", "verify", path])
+    verdict = Verdict("warcat", done.returncode, output=done.stdout + done.stderr)
+    record = ""
+    for line in (done.stdout + done.stderr).splitlines():
+        failed = re.fullmatch(r"Record (<[^>]+>) failed validation", line.strip())
+        problem = re.search(r"VerifyProblem: \('([^']*)'", line)
+        if failed:
+            record = failed.group(1)
+        elif problem:
+            verdict.flag(record, problem.group(1))
+        elif line.startswith(("Traceback", " ")) or re.fullmatch(
+            r"Validation failed\. Problems: \d+\.", line.strip()
+        ):
+            continue  # the traceback of a problem flagged above, and the count
+        elif line.strip():
+            verdict.other.add(line.strip())
+    return verdict
+
+
+def check_all(path: Path, scratch: Path) -> list[Verdict]:
+    return [warcio_check(path), fastwarc_check(path, scratch), warcat_verify(path)]
+
+
+# -- pywb ------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Replayed:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Wayback:
+    """A running ``wayback`` serving collection ``collection`` on 127.0.0.1:``port``."""
+
+    port: int
+    collection: str
+
+    def get(self, timestamp: str, url: str, mode: str = "id_") -> Replayed:
+        """The capture of ``url`` at ``timestamp`` (14 digits), in replay ``mode`` (``id_``:
+        as archived, nothing rewritten). Redirects are not followed; the body is as sent
+        (``Accept-Encoding: gzip``: a gzip page comes back in the bytes the server sent)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(
+                "GET",
+                f"/{self.collection}/{timestamp}{mode}/{url}",
+                headers={"Accept-Encoding": "gzip"},
+            )
+            response = conn.getresponse()
+            body = response.read()
+            headers = {k.lower(): v for k, v in response.getheaders()}
+            return Replayed(response.status, headers, body)
+        finally:
+            conn.close()
+
+
+@contextmanager
+def wayback(root: Path, collection: str, warcs: list[Path]) -> Iterator[Wayback]:
+    """Index ``warcs`` into a new pywb collection under ``root`` with ``wb-manager`` and
+    serve it with ``wayback`` on 127.0.0.1 (a free port) until the block ends."""
+    root.mkdir(parents=True, exist_ok=True)
+    for command in (["init", collection], ["add", collection, *warcs]):
+        done = _run([tool("wb-manager"), *command], cwd=root)
+        assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    log = open(root / "wayback.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [tool("wayback"), "-b", "127.0.0.1", "-p", str(port), "-d", root],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (root / "wayback.log").read_text()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "wayback did not start in 60 s"
+                time.sleep(0.2)
+        yield Wayback(port, collection)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
