@@ -16,7 +16,8 @@ A WACZ is a ZIP file that ReplayWeb.page opens in a browser and ``wb-manager add
 - ``datapackage.json``: every other entry's path, sha256 and size, the WACZ version, title,
   description and times; ``datapackage-digest.json``: the sha256 of ``datapackage.json``.
 
-Nothing is loaded whole: WARCs are copied and indexed in 1 MB reads, pages are written as
+Nothing is loaded whole: WARCs are copied and indexed in 1 MB reads (a damaged file is read
+again a record at a time, to index the records around the damage), pages are written as
 they come. Each WARC is packaged up to its size when the export started, so a crawl writing to
 the archive meanwhile changes nothing in the package. The package is written beside
 ``target`` and renamed onto it only when complete: a failure leaves no partial file.
@@ -117,7 +118,9 @@ def write_wacz(
                 _add(package, "datapackage-digest.json", io.BytesIO(_json(digest)))
         os.replace(temp, target)
     except OSError as exc:
-        raise ArchiverError(f"{target}: not written: {exc.strerror or exc}") from None
+        where = exc.filename and str(exc.filename) not in (str(temp), str(target))
+        also = f" ({exc.filename})" if where else ""
+        raise ArchiverError(f"{target}: not written: {exc.strerror or exc}{also}") from None
     finally:
         temp.unlink(missing_ok=True)
     done.size = target.stat().st_size
@@ -160,7 +163,8 @@ def _add(
             out.write(chunk)
             copied += len(chunk)
     if size is not None and copied != size:
-        raise OSError(f"{stream} gave {copied} of {size} bytes")
+        name = getattr(stream, "name", path)
+        raise OSError(f"{name} shrank during the export ({copied} of {size} bytes read)")
     name = path.rsplit("/", 1)[-1].lower()
     return {"name": name, "path": path, "hash": "sha256:" + hasher.hexdigest(), "bytes": copied}
 
