@@ -229,14 +229,29 @@ def show(archive: Path, url: str, what: str | None) -> None:
 @cli.command()
 @archive_option
 @with_options(date_options)
+@click.option("--wacz", metavar="FILE", help="Write a WACZ package (WARCs, index, pages) to FILE.")
 @friendly
-def export(archive: Path, since: str | None, until: str | None, site: str | None) -> None:
-    """Articles as JSON Lines on stdout.
+def export(
+    archive: Path, since: str | None, until: str | None, site: str | None, wacz: str | None
+) -> None:
+    """Articles as JSON Lines on stdout, or a WACZ package of the WARC files (--wacz).
 
-    Example: archiver export --site moralcenter > moralcenter.jsonl
+    Examples: archiver export --site moralcenter > moralcenter.jsonl;
+    archiver export --site moralcenter --wacz moralcenter.wacz
     """
     from archiver.cli.output import export_row
     from archiver.index.store import open_existing
+
+    if wacz is not None:
+        from archiver.cli.wacz import export_wacz, summary
+
+        if since or until:
+            raise click.UsageError("--wacz packages whole WARC files: no --since/--until")
+        done = export_wacz(archive, wacz, site)
+        for skipped in done.skipped:
+            click.echo(f"damaged: {skipped}", err=True)
+        click.echo(summary(wacz, done))
+        sys.exit(1 if done.skipped else 0)
 
     with open_existing(archive) as index:
         for row in index.iter_articles(site, since, until):
