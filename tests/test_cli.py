@@ -200,3 +200,31 @@ def test_search_offset_pages_do_not_overlap(crawled: Crawled) -> None:
     assert first.returncode == second.returncode == 0
     a, b = json.loads(first.stdout), json.loads(second.stdout)
     assert a and (not b or a[0]["url"] != b[0]["url"])
+
+
+def test_search_takes_words_and_minus_words_unquoted(crawled: Crawled) -> None:
+    """``archiver search จังหวัด -คุณธรรม`` as people type it: no quotes, no ``--``."""
+    quoted = run_cli("search", "จังหวัด -คุณธรรม", "--json", "--limit", "100", archive=crawled.archive)
+    loose = run_cli(
+        "search", "จังหวัด", "-คุณธรรม", "--json", "--limit", "100", archive=crawled.archive
+    )
+    assert quoted.returncode == loose.returncode == 0, loose.stderr
+    assert json.loads(loose.stdout) == json.loads(quoted.stdout)
+    everything = run_cli("search", "จังหวัด", "--json", "--limit", "100", archive=crawled.archive)
+    assert len(json.loads(everything.stdout)) > len(json.loads(loose.stdout))
+
+
+def test_search_of_an_unknown_site_is_one_line_and_exit_2(crawled: Crawled) -> None:
+    for args in (["จังหวัด", "--site", "no-such-site"], ["จังหวัด site:no-such-site"]):
+        result = run_cli("search", *args, archive=crawled.archive)
+        assert result.returncode == 2
+        assert (
+            result.stderr.strip().count("\n") == 0
+            and "unknown site 'no-such-site'" in result.stderr
+        )
+
+
+def test_serve_without_an_index_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", "0", archive=tmp_path / "nothing-here")
+    assert result.returncode == 1
+    assert result.stderr.strip() and result.stderr.strip().count("\n") == 0

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.crawl.agent import user_agent
 from archiver.demo.server import Page, SiteServer
 from tests.conftest import LOOPBACK, ROOT, run_cli
 from tests.fault_site import FaultSite
@@ -166,6 +167,36 @@ def test_the_contact_url_setting_is_in_the_user_agent(tmp_path: Path) -> None:
         agents = {r.headers.get("User-Agent") for r in server.received}
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(agents) == 1 and f"(+{contact})" in str(agents.pop())
+
+
+def test_scrapy_crawl_puts_the_contact_url_in_the_user_agent_too(tmp_path: Path) -> None:
+    """Scrapy's own command reads the same settings module: the add-on that makes the
+    User-Agent runs there too (it was built once at import, so -s changed nothing)."""
+    site = FaultSite(articles=1, faults=False)
+    contact = "https://example.org/x"
+    with SiteServer(site.routes()) as server:
+        command = [
+            str(Path(sys.executable).parent / "scrapy"),
+            "crawl",
+            "news",
+            "-a",
+            f"url={server.base_url}/news/",
+            "-s",
+            f"ARCHIVER_ARCHIVE={tmp_path}",
+            "-s",
+            f"ARCHIVER_CONTACT_URL={contact}",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "LOG_LEVEL=ERROR",
+        ]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=180)
+        agents = {r.headers.get("User-Agent") for r in server.received}
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert len(server.received) > 2  # robots.txt, the listing, the article
+    assert agents == {user_agent(contact)}
 
 
 # -- the WARC capture ---------------------------------------------------------------------------

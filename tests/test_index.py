@@ -96,7 +96,9 @@ def test_filters_by_site_and_dates(index: Index) -> None:
     assert sorted(_urls(index, "จังหวัด", until="2021-12-31")) == ["1.html", "3.html"]
 
 
-@pytest.mark.parametrize("bad", ["", "   ", '"', "* : ( )", "OR", "-คุณธรรม"])
+@pytest.mark.parametrize(
+    "bad", ["", "   ", '"', "* : ( )", "OR", "-คุณธรรม", "AND NOT", "NOT คุณธรรม"]
+)
 def test_queries_with_nothing_to_look_for_are_rejected(index: Index, bad: str) -> None:
     with pytest.raises(QueryError):
         search_articles(index.conn, bad)
@@ -112,7 +114,7 @@ def test_queries_with_nothing_to_look_for_are_rejected(index: Index, bad: str) -
         "คุณธรรม OR",
         '""คุณธรรม""',
         "^คุณธรรม",
-        "AND NOT",
+        "คุณธรรม NOT",
     ],
 )
 def test_stray_operators_still_search(index: Index, odd: str) -> None:

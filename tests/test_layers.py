@@ -43,7 +43,8 @@ LAYERS: dict[str, int] = {
     "archiver.crawl": 6,
     "spiders": 7,
     "archiver.cli": 8,
-    "archiver.__main__": 9,
+    "archiver.web": 9,  # the Datasette plugin: shows what the CLI shows, in a browser
+    "archiver.__main__": 10,
 }
 SCRAPY = ("scrapy", "twisted")
 #: What each package must not load when imported alone (checked in a fresh interpreter).

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from archiver.cli.output import format_hits
-from archiver.errors import IndexMismatchError
+from archiver.errors import IndexMismatchError, QueryError
 from archiver.extract.items import ArticleItem
 from archiver.index import fulltext
 from archiver.index.fulltext import WORD_TOKENIZER
@@ -33,6 +33,14 @@ DOCS = [
         "Ministry of Public Health: vaccination against Covid-19 reached 80 percent",
     ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def unhurried(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting substring-only matches stops after ``COUNT_BUDGET_S`` (5 ms: a bound for a
+    million articles). On these small indexes results must not depend on the machine's load
+    (a loaded CI machine cut counts short), so the budget is one second here."""
+    monkeypatch.setattr(limits, "COUNT_BUDGET_S", 1.0)
 
 
 @pytest.fixture()
@@ -97,6 +105,21 @@ def test_short_word_as_a_word_and_latin_any_case(index: Index) -> None:
 def test_negated_word_also_excludes_it_inside_compounds(index: Index) -> None:
     assert 2 in _ns(index, "จังหวัด")
     assert _ns(index, "จังหวัด -อยุธยา") == [1]
+
+
+def test_and_not_or_in_capitals_are_operators(index: Index) -> None:
+    """``คุณธรรม AND จังหวัด`` looked for the English word "AND" and found nothing."""
+    assert _ns(index, "จังหวัด AND อยุธยา") == _ns(index, "จังหวัด อยุธยา") == [2]
+    assert _ns(index, "จังหวัด NOT อยุธยา") == _ns(index, "จังหวัด -อยุธยา") == [1]
+    assert sorted(_ns(index, "ทุเรียน OR อยุธยา AND จังหวัด")) == [1, 2]
+    assert _ns(index, "covid and vaccine") == []  # lower case: words, and "and" is in no text
+
+
+def test_an_unknown_site_is_an_error_not_zero_results(index: Index) -> None:
+    for kw, text in (({"site": "labuor"}, "จังหวัด"), ({}, "จังหวัด site:labuor")):
+        with pytest.raises(QueryError, match="unknown site 'labuor'"):
+            search_articles(index.conn, text, **kw)
+    assert _ns(index, "จังหวัด", site="labour") == [1]
 
 
 def test_or_and_site_in_the_query(index: Index) -> None:
@@ -311,3 +334,29 @@ def test_three_character_substring_is_one_exact_trigram(index: Index, text: str)
     words = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "word"}
     substrings = {int(h.url.rsplit("/", 1)[1]) for h in hits if h.match == "substring"}
     assert substrings == containing - words and containing
+
+
+# -- Thai normalisation on both sides --------------------------------------------------------------
+#: The same words, typed two ways that look the same: sara am as one code point or as nikhahit +
+#: sara aa (text copied from government PDFs), a tone mark typed twice, a zero-width space.
+TYPED = {"จำนวน": "จํานวน", "ผู้อำนวยการ": "ผู้อํานวยการ", "น้ำท่วม": "น้ํ้าท่วม", "ชุมชน": "ชุม\u200bชน"}
+
+
+def test_a_word_finds_the_same_articles_however_it_was_typed_or_stored(tmp_path: Path) -> None:
+    from archiver.extract.pages import article_item
+
+    body = "".join(
+        f"<p>รายงาน{odd}ประจำจังหวัด ข่าวราชการของหน่วยงานในพื้นที่ ครั้งที่ {n} "
+        "เพื่อให้ประชาชนได้รับทราบข้อมูลข่าวสารอย่างทั่วถึงและรวดเร็ว</p>"
+        for n, odd in enumerate(TYPED.values())
+    )
+    page = f"<html><head><title>ข่าวจังหวัด</title></head><body><article><h1>ข่าวจังหวัด</h1>{body}</article></body></html>"
+    item = article_item(page, "http://127.0.0.1/news/1.html", "demo", "", None)
+    assert item is not None
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles([item])
+        for plain, odd in TYPED.items():
+            assert plain in item.text and odd not in item.text  # stored in one spelling
+            for typed in (plain, odd):
+                total, hits = search_articles(idx.conn, typed)
+                assert total == 1 and hits[0].match == "word", typed

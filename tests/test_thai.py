@@ -348,3 +348,21 @@ def test_a_date_bound_reads_years_by_the_same_buddhist_era_rules_as_pages(value,
     assert parse_date_bound(value, end=True).isoformat() == until
     if len(value) == 2 and value.isdigit():  # the same year a page's "15-11-64" has
         assert parse_date(f"15-11-{value}").year == parse_date_bound(value).year
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("จํานวน", "จำนวน"),  # nikhahit + sara aa: sara am
+        ("นํ้า", "น้ำ"),  # ... with the tone mark in between
+        ("เก่่า", "เก่า"),  # a tone mark typed twice
+        ("เเปลก", "แปลก"),  # two sara e: sara ae
+        ("ค\u200bน\ufeff", "คน"),  # zero-width characters
+        ("ปกติ ไม่มีอะไร COVID-19 ๒๕๖๔", "ปกติ ไม่มีอะไร COVID-19 ๒๕๖๔"),  # nothing to do
+    ],
+)
+def test_normalize_thai_gives_one_spelling_and_keeps_the_rest(typed: str, normal: str) -> None:
+    from archiver.thai.chars import normalize_thai
+
+    assert normalize_thai(typed) == normal
+    assert normalize_thai(normal) == normal

@@ -1,6 +1,6 @@
 """Other tools' readers of our WARCs, run as their users run them: ``warcio check``,
-``fastwarc check`` (FastWARC, of resiliparse), ``warcat verify``, and pywb (``wb-manager``
-to index a collection, ``wayback`` to replay it).
+``fastwarc check`` (FastWARC, of resiliparse), ``warcat verify``, pywb (``wb-manager``
+to index a collection, ``wayback`` to replay it) and py-wacz (``wacz validate``).
 
 They live in their own virtualenv (pywb's pins clash with Scrapy's), ``.venv-replay`` at the
 repository root, made by ``.ci/run`` from ``tests/replay-tools.txt``; ``ARCHIVER_TOOLS_BIN``
@@ -121,6 +121,12 @@ def warcat_verify(path: Path) -> Verdict:
     return verdict
 
 
+def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    """``wacz validate -f PATH`` (py-wacz): layout, frictionless datapackage, every resource's
+    hash, and ``datapackage-digest.json``."""
+    return _run([tool("wacz"), "validate", "-f", path])
+
+
 def check_all(path: Path, scratch: Path) -> list[Verdict]:
     return [warcio_check(path), fastwarc_check(path, scratch), warcat_verify(path)]
 
@@ -167,10 +173,13 @@ class Wayback:
 
 @contextmanager
 def wayback(root: Path, collection: str, warcs: list[Path]) -> Iterator[Wayback]:
-    """Index ``warcs`` into a new pywb collection under ``root`` with ``wb-manager`` and
-    serve it with ``wayback`` on 127.0.0.1 (a free port) until the block ends."""
+    """Index ``warcs`` (WARC files, or WACZ files: ``wb-manager add --unpack-wacz`` copies
+    their WARCs and merges their CDXJ) into a new pywb collection under ``root`` with
+    ``wb-manager`` and serve it with ``wayback`` on 127.0.0.1 (a free port) until the block
+    ends."""
     root.mkdir(parents=True, exist_ok=True)
-    for command in (["init", collection], ["add", collection, *warcs]):
+    unpack = ["--unpack-wacz"] if any(Path(p).suffix == ".wacz" for p in warcs) else []
+    for command in (["init", collection], ["add", *unpack, collection, *warcs]):
         done = _run([tool("wb-manager"), *command], cwd=root)
         assert done.returncode == 0, done.stdout + done.stderr
     port = free_port()

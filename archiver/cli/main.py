@@ -6,112 +6,24 @@ line on stderr with a non-zero exit code, never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
-import sqlite3
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
 
 from archiver import __version__
 from archiver.archive import Archive
+from archiver.cli.options import (
+    DATE_HELP,
+    OneLineErrors,
+    archive_option,
+    bound,
+    date_options,
+    friendly,
+    with_options,
+)
 from archiver.errors import ArchiverError
-
-ARCHIVE_HELP = "Archive folder (default ./archive, or $ARCHIVER_ARCHIVE)."
-
-
-def archive_option(fn: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--archive",
-        "archive",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="ARCHIVER_ARCHIVE",
-        default=Path("archive"),
-        show_default=False,
-        help=ARCHIVE_HELP,
-    )(fn)
-
-
-def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one line and an exit code."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            try:
-                return fn(*args, **kwargs)
-            except sqlite3.DatabaseError as exc:  # damage found mid-query: the index's, mostly
-                from archiver.index.derived import database_error
-
-                error = database_error(Archive.of(kwargs.get("archive")).index, exc)
-                if error is exc:  # a bug of ours, not damage
-                    raise
-                raise error from exc
-        except ArchiverError as exc:
-            click.echo(f"archiver: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except BrokenPipeError:
-            sys.exit(0)
-
-    return wrapper
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A ``--since``/``--until`` date: YYYY-MM-DD or a year, Buddhist era too (``archiver.thai``
-    holds the rules: 2564-11-09, 2564 and 64 are B.E.); a bad or out-of-range one is a usage
-    error (one line, exit 2)."""
-    if value is None:
-        return None
-    from archiver.thai.dates import parse_date_bound
-
-    try:
-        return parse_date_bound(value, end=param.name == "until").isoformat()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
-#: How --since/--until read a date (``archiver.thai.parse_date_bound``).
-DATE_HELP = "YYYY-MM-DD or a year; Buddhist era too: 2564-11-09, 2564, or 64 (B.E. 2564 = 2021)"
-date_options = [
-    click.option("--since", callback=_date, help=f"Published on or after this date: {DATE_HELP}."),
-    click.option("--until", callback=_date, help=f"Published on or before this date: {DATE_HELP}."),
-    click.option("--site", help="Only this site (slug)."),
-]
-
-
-def with_options(options: list[Callable[..., Any]]) -> Callable[..., Any]:
-    def apply(fn: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed(options):
-            fn = option(fn)
-        return fn
-
-    return apply
-
-
-class OneLineErrors(click.Group):
-    """Usage errors (unknown option, bad date) as one line and exit 2, like every other error,
-    so that cron mail and scripts see a single clear reason."""
-
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        kwargs["standalone_mode"] = False
-        try:
-            return super().main(*args, **kwargs)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
-            sys.exit(0)
-        except click.UsageError as exc:
-            where = f"{exc.ctx.command_path}: " if exc.ctx else "archiver: "
-            click.echo(f"{where}{exc.format_message()} (try --help)", err=True)
-            sys.exit(2)
-        except click.ClickException as exc:
-            click.echo(f"archiver: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
-        except click.Abort:
-            click.echo("archiver: aborted", err=True)
-            sys.exit(130)
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -154,7 +66,9 @@ def sites(archive: Path, as_json: bool) -> None:
 @click.option("--all", "everything", is_flag=True, help="Every registered agency.")
 @click.option("--max-articles", type=click.IntRange(min=1), help="At most N articles a site.")
 @click.option(
-    "--since", callback=_date, help=f"Index only articles published since this date: {DATE_HELP}."
+    "--since",
+    callback=bound,
+    help=f"Index only articles published since this date: {DATE_HELP}.",
 )
 @click.option("--full", is_flag=True, help="Fetch articles again even if already archived.")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
@@ -211,9 +125,9 @@ def crawl(
         sys.exit(report["exit_code"])
 
 
-@cli.command()
+@cli.command(context_settings={"ignore_unknown_options": True})
 @archive_option
-@click.argument("query")
+@click.argument("words", nargs=-1, required=True)
 @with_options(date_options)
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
@@ -228,7 +142,7 @@ def crawl(
 @friendly
 def search(
     archive: Path,
-    query: str,
+    words: tuple[str, ...],
     since: str | None,
     until: str | None,
     site: str | None,
@@ -237,11 +151,13 @@ def search(
     sort: str,
     as_json: bool,
 ) -> None:
-    """Full-text search; Thai needs no spaces. All words must match; "phrase", OR, -word and
-    site:SLUG work; --since/--until take dates or years, Buddhist era too (2564).
+    """Full-text search; Thai needs no spaces. All words must match; "phrase", a OR b, -word
+    (or NOT word), AND and site:SLUG work; --since/--until take dates or years, Buddhist era too
+    (2564).
 
-    Example: archiver search 'คุณธรรม -โควิด site:moralcenter' --since 2564
+    Example: archiver search คุณธรรม -โควิด site:moralcenter --since 2564
     """
+    query = " ".join(words)
     from archiver.cli.output import format_hits
     from archiver.index.store import open_existing
     from archiver.search.results import search as search_articles
@@ -268,6 +184,32 @@ def search(
 
 @cli.command()
 @archive_option
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@friendly
+def serve(archive: Path, port: int) -> None:
+    """Open the archive's index in Datasette on 127.0.0.1, with the articles table's search box
+    running the same search as `archiver search` (needs: pip install '.[web]').
+
+    Example: archiver serve --port 8001   then open http://127.0.0.1:8001/index/articles
+    """
+    from archiver.index.store import open_existing
+
+    try:
+        import uvicorn
+        from datasette.app import Datasette
+    except ImportError:
+        raise click.UsageError(
+            "archiver serve needs Datasette: pip install 'thai-news-archiver[web]'"
+        ) from None
+    with open_existing(archive) as index:  # a missing or damaged index: one line, exit 1
+        path = index.path
+    app = Datasette([str(path)], settings={"default_page_size": 20})
+    click.echo(f"serving {path} on http://127.0.0.1:{port}/index/articles (Ctrl-C stops)", err=True)
+    uvicorn.run(app.app(), host="127.0.0.1", port=port, log_level="warning")
+
+
+@cli.command()
+@archive_option
 @click.argument("url")
 @click.option("--text", "what", flag_value="text", help="The extracted article text.")
 @click.option("--html", "what", flag_value="html", help="The archived page, decoded.")
@@ -287,14 +229,29 @@ def show(archive: Path, url: str, what: str | None) -> None:
 @cli.command()
 @archive_option
 @with_options(date_options)
+@click.option("--wacz", metavar="FILE", help="Write a WACZ package (WARCs, index, pages) to FILE.")
 @friendly
-def export(archive: Path, since: str | None, until: str | None, site: str | None) -> None:
-    """Articles as JSON Lines on stdout.
+def export(
+    archive: Path, since: str | None, until: str | None, site: str | None, wacz: str | None
+) -> None:
+    """Articles as JSON Lines on stdout, or a WACZ package of the WARC files (--wacz).
 
-    Example: archiver export --site moralcenter > moralcenter.jsonl
+    Examples: archiver export --site moralcenter > moralcenter.jsonl;
+    archiver export --site moralcenter --wacz moralcenter.wacz
     """
     from archiver.cli.output import export_row
     from archiver.index.store import open_existing
+
+    if wacz is not None:
+        from archiver.cli.wacz import export_wacz, summary
+
+        if since or until:
+            raise click.UsageError("--wacz packages whole WARC files: no --since/--until")
+        done = export_wacz(archive, wacz, site)
+        for skipped in done.skipped:
+            click.echo(f"damaged: {skipped}", err=True)
+        click.echo(summary(wacz, done))
+        sys.exit(1 if done.skipped else 0)
 
     with open_existing(archive) as index:
         for row in index.iter_articles(site, since, until):

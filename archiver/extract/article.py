@@ -34,6 +34,7 @@ from archiver.extract.published import (
 from archiver.extract.requisites import page_requisites
 from archiver.extract.text import article_text, trafilatura_text
 from archiver.extract.title import find_title, legacy_title, page_title, text_of
+from archiver.thai.chars import normalize_thai
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +150,16 @@ def extract_article(html: str, url: str) -> Article | None:
         published, published_raw = published_in_any_time(doc)
     if published is None:
         published, published_raw = published_modified(markup)
-    return Article(
+    author = byline.get("author") or markup.author() or html_author(bylines)
+    photographer = byline.get("photographer")
+    return Article(  # in one spelling, so that search finds a word however it was typed
         url=url,
-        title=title,
+        title=normalize_thai(title) if title else title,
         published=published,
         published_raw=published_raw,
-        author=byline.get("author") or markup.author() or html_author(bylines),
-        photographer=byline.get("photographer"),
-        text=text,
+        author=normalize_thai(author) if author else author,
+        photographer=normalize_thai(photographer) if photographer else photographer,
+        text=normalize_thai(text),
         images=images,
         attachments=attachments,
         image_sources=image_sources,

@@ -138,6 +138,18 @@ class Index(Runs):
                 f"{current['segmenter']!r}: run 'archiver reindex' to rebuild it"
             )
         if meta.get("search_schema") != current["search_schema"]:
+            with self.conn:
+                upgraded = fulltext.upgrade(self.conn, meta.get("search_schema"))
+                if upgraded:
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('search_schema', ?)",
+                        (current["search_schema"],),
+                    )
+            if upgraded:
+                logger.info(
+                    "%s: search tables upgraded to schema %s", self.path, current["search_schema"]
+                )
+                return
             empty = self.conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
             if check and not empty:
                 raise IndexMismatchError(

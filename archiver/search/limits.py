@@ -5,9 +5,12 @@ Read as ``limits.NAME`` at call time, so that a test can lower one (``monkeypatc
 
 from __future__ import annotations
 
-#: Word matches scored with bm25: the newest rows (bm25 costs about 9 us a row; a title-only
-#: query costs a scan of every match's positions, so it is not run).
-RANK_CANDIDATES = 100
+#: Word matches rated besides the title matches: the newest by publication date. Rating
+#: reads the start of each text: about 20-40 us a row.
+RANK_CANDIDATES = 50
+#: Title matches rated whatever their age: the titles holding all the query's terms, when
+#: they are at most this many (more say little about which article is meant).
+TITLE_CAP = 50
 #: Counts are exact below this; above it the CLI says "more than".
 COUNT_CAP = 1000
 #: ``--sort date`` sorts up to this many word matches; with more, it walks the date index.

@@ -6,6 +6,7 @@ answered by the word index alone.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
@@ -84,6 +85,12 @@ class Plan:
             *self.neg_params,
             *word_negs,
         ]
+
+    def words_only(self) -> Plan:
+        """The same query without its substring tier (word matches only)."""
+        plan = copy.copy(self)
+        plan.b_sql, plan.b_params = None, []
+        return plan
 
     def a(self, select: str, tail: str = "", expr: str | None = None) -> tuple[str, list[Any]]:
         return f"SELECT {select} {self.a_sql} {tail}", [expr or self.word, *self.a_params]

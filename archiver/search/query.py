@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from archiver.errors import QueryError
-from archiver.thai.chars import normalize_digits
+from archiver.thai.chars import normalize_digits, normalize_thai
 from archiver.thai.words import segment
 
 MAX_QUERY_CHARS = 1000
@@ -51,9 +51,15 @@ class Query:
         return out
 
 
+#: Operators as people type them, in capitals (lower-case ``and``/``or``/``not`` are words):
+#: ``AND`` is what two words mean anyway, ``NOT x`` is ``-x``, ``a OR b`` either.
+AND, OR, NOT = "AND", "OR", "NOT"
+
+
 def parse(text: str) -> Query:
-    """Split a query into terms: ``"phrase"``, ``a OR b``, ``-word``; stray operators dropped."""
-    text = unicodedata.normalize("NFC", text or "").strip()
+    """Split a query into terms: ``"phrase"``, ``a OR b``, ``-word`` / ``NOT word``, ``a AND b``;
+    stray operators dropped."""
+    text = normalize_thai(unicodedata.normalize("NFC", text or "")).strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
     if text.count('"') % 2:
@@ -61,16 +67,22 @@ def parse(text: str) -> Query:
     text = _FTS_SYNTAX.sub(" ", text)
     terms: list[Term] = []
     site = None
-    pending_or = False
+    pending_or = pending_not = False
     for raw in _TOKEN.findall(text):
-        if raw == "OR":
+        if raw == OR:
             pending_or = bool(terms)
+            continue
+        if raw == AND:
+            continue
+        if raw == NOT:
+            pending_not = True
             continue
         if raw.startswith("site:") and len(raw) > 5:
             site = raw[5:]
             continue
-        negated = raw.startswith("-") and len(raw) > 1
-        word = raw[1:] if negated else raw
+        negated = pending_not or (raw.startswith("-") and len(raw) > 1)
+        pending_not = False
+        word = raw[1:] if raw.startswith("-") and len(raw) > 1 else raw
         word = _trim(word.strip('"').strip())
         if not segment(word):
             continue  # only operators or punctuation: nothing to look for

@@ -175,6 +175,15 @@ def _count_bytes(data: bytes, phrase: Phrase) -> int:
     return sum(data.count(form) for form in phrase.encoded)
 
 
+@dataclass
+class Rating:
+    """What ranking knows of one candidate row."""
+
+    in_title: int  # terms of the query its title holds (as written: words or substrings)
+    score: float  # bm25, higher is better
+    matches: bool | None  # every term found in the title or the text read; None: unsure
+
+
 def scores(
     conn: sqlite3.Connection,
     query: q.Query,
@@ -183,6 +192,20 @@ def scores(
     stats: Corpus | None = None,
 ) -> dict[int, float]:
     """bm25 (higher is better) of the rows ``ids``, all of them matches of ``query``."""
+    return {i: r.score for i, r in rate(conn, query, ids, weights, stats).items()}
+
+
+def rate(
+    conn: sqlite3.Connection,
+    query: q.Query,
+    ids: Sequence[int],
+    weights: tuple[float, float],
+    stats: Corpus | None = None,
+) -> dict[int, Rating]:
+    """bm25 of the rows ``ids``, how many of the query's terms each title holds, and whether
+    each row holds every term: a term found in neither the title nor the text is missing for
+    sure only when the whole text was read and the term is one word as typed (the word index
+    also matches a phrase across a space), else ``matches`` is None (ask the index)."""
     if not ids:
         return {}
     stats = stats or corpus(conn)
@@ -193,6 +216,7 @@ def scores(
         if len(terms) == 1
         else [idf(stats.rows, stats.doc_frequency(conn, t.match)) for t in terms]
     )
+    one_word: dict[int, bool] = {}  # computed when a term is not found (segmenting costs)
     marks = ",".join("?" * len(ids))
     sql = (
         "SELECT a.id, coalesce(a.title, ''), d.sz FROM articles a "
@@ -204,17 +228,24 @@ def scores(
         norm = K1 * (1 - B + B * length / stats.avg_len)
         text, scale = text_prefix(conn, rowid)
         lowered = (title.lower(), text.lower()) if any(t.folded for t in terms) else None
-        score, n = 0.0, 0
-        for group in groups:
-            found = []
+        score, n, in_title = 0.0, 0, 0
+        matches: bool | None = True
+        for k, group in enumerate(groups):
+            found, titled = [], False
             for term in group:
-                in_title, in_text = lowered if (term.folded and lowered) else (title, text)
-                tf_text = _count_bytes(in_text, term) * scale
-                found.append(weights[0] * _count(in_title, term) + weights[1] * tf_text)
+                head, body = lowered if (term.folded and lowered) else (title, text)
+                tf_title = _count(head, term)
+                titled = titled or tf_title > 0
+                found.append(weights[0] * tf_title + weights[1] * _count_bytes(body, term) * scale)
+            in_title += titled
             if not any(found):  # matched words the text does not show as written: count once
                 found[0] = weights[1]
+                if k not in one_word:
+                    one_word[k] = all(segment(t.forms[0]) == [t.forms[0]] for t in group)
+                sure = one_word[k] and scale <= 1.0
+                matches = False if sure or matches is False else None
             for w in found:
                 score += idfs[n] * (w * (K1 + 1)) / (w + norm)
                 n += 1
-        out[rowid] = score
+        out[rowid] = Rating(in_title, score, matches)
     return out

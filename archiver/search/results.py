@@ -1,14 +1,9 @@
 """Ranked search: a page of hits with snippets and the total.
 
-Ranking at a million articles (FACTS.md: bm25 over every match takes seconds): word matches
-come first, ranked by bm25 (title weighted above text, the newer date on a tie) over the
-``RANK_CANDIDATES`` newest matching rows (FTS5's ``bm25()``, or ``archiver.search.ranking`` for
-phrases of several words, whose IDF FTS5 would find by scanning every match); word matches
-beyond those follow, newest row first; then the substring-only matches, newest row first
-(listed only while word matches number under ``COUNT_CAP``). Counts are exact up to
-``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower bound (``Total.at_least``);
-substring-only matches are counted only once the word matches run out on the page asked for
-(before that the count is the word matches' "at least").
+The order (``archiver.search.tiers``): articles whose title holds all the query's terms, then
+fewer of them, then the rest; bm25 over title and text within each, the newer date and then
+the URL on a tie; ``--sort date`` newest first (``archiver.search.by_date``). Counts are exact
+up to ``COUNT_CAP`` and within ``COUNT_BUDGET_S``, else a lower bound (``Total.at_least``).
 """
 
 from __future__ import annotations
@@ -22,8 +17,9 @@ from archiver.index.fulltext import filters
 from archiver.search import query as q
 from archiver.search import ranking
 from archiver.search.by_date import page_ids_by_date
-from archiver.search.order import Total, page_ids
+from archiver.search.order import Total
 from archiver.search.plan import Plan, facet_match
+from archiver.search.tiers import page_ids
 
 
 @dataclass
@@ -54,6 +50,10 @@ def search(
     if query.site and site and query.site != site:
         return Total.of(0, False), []  # two different sites asked for
     site = site or query.site
+    if site and not known_site(conn, site):
+        raise q.QueryError(
+            f"unknown site {site!r}: `archiver sites` lists the sites of the archive"
+        )
     where, params = filters(site, since, until)
     plan = Plan(query, where, params, facet_match(conn, site, since, until), site)
     limit, offset = max(0, limit), max(0, offset)
@@ -61,10 +61,19 @@ def search(
         if sort == "date":
             ids, total = page_ids_by_date(conn, plan, where, params, offset, limit)
         else:
-            ids, total = page_ids(conn, plan, offset, limit)
+            ids, total = page_ids(conn, plan, where, params, offset, limit)
     except sqlite3.OperationalError as exc:  # e.g. an FTS5 limit a strange query still hits
         raise q.QueryError(f"cannot run this query: {exc}") from exc
     return total, list(_hits(conn, ids, query, mark))
+
+
+def known_site(conn: sqlite3.Connection, site: str) -> bool:
+    """Whether the archive knows ``site``: crawled (the ``sites`` table) or holding articles
+    (its facet token: an index lookup, also in an index rebuilt from WARCs alone)."""
+    if conn.execute("SELECT 1 FROM sites WHERE slug = ?", (site,)).fetchone():
+        return True
+    sql = "SELECT 1 FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1"
+    return conn.execute(sql, (facet_match(conn, site),)).fetchone() is not None
 
 
 def _hits(
