@@ -280,9 +280,15 @@ def test_a_damaged_warc_is_packaged_and_its_damage_named(crawled: Crawled, tmp_p
     archive = tmp_path / "archive"
     shutil.copytree(crawled.archive, archive)
     warc = max((archive / "warc").glob("*.warc.gz"), key=lambda p: p.stat().st_size)
-    intact = [(r.location.offset, r.rec_type) for r in iter_records(warc)]
+    records = list(iter_records(warc))
+    intact = [(r.location.offset, r.rec_type) for r in records]
     data = bytearray(warc.read_bytes())
-    middle = len(data) // 2
+    # inside the response nearest the file's middle (whatever record sits there)
+    hit = min(
+        (r for r in records if r.rec_type == "response"),
+        key=lambda r: abs(r.location.offset - len(data) // 2),
+    )
+    middle = hit.location.offset + hit.location.length // 2
     data[middle : middle + 64] = b"\0" * 64
     warc.write_bytes(bytes(data))
     reader = iter_records(warc)
