@@ -231,8 +231,10 @@ def main() -> None:
     stopwords = frozenset() if args.keep_stopwords else frozenset(thai_stopwords())
     cases, seen = make_cases(conn, args.queries, args.min_df, args.min_texts, args.seed, stopwords)
     made_s = time.perf_counter() - t0
-    tri = sqlite3.connect(f"{trigram_db(args.db).resolve().as_uri()}?mode=ro", uri=True)
-    tops = {"archiver": lambda s: archiver_top(conn, s), "trigram": lambda s: trigram_top(tri, s)}
+    tops = {"archiver": lambda s: archiver_top(conn, s)}
+    if "trigram" in rankers:  # --rankers archiver needs no trigram.db
+        tri = sqlite3.connect(f"{trigram_db(args.db).resolve().as_uri()}?mode=ro", uri=True)
+        tops["trigram"] = lambda s: trigram_top(tri, s)
     for case in cases:
         for ranker in rankers:
             t = time.perf_counter()
