@@ -176,13 +176,11 @@ class NewsSpider(scrapy.Spider):
         those whose WARC record was cut off by truncation: they are fetched again), and
         whether an earlier run walked the whole listing (only then may a run stop early; not
         when articles were lost, which may be linked from any listing page)."""
-        path = Archive.of_settings(self.settings).index
-        if not path.exists():
+        archive = Archive.of_settings(self.settings)
+        if not archive.index.exists():
             return
-        sizes = file_sizes(
-            Archive.of_settings(self.settings).warc
-        )  # a row whose record is cut off is not known
-        with Index(path) as index:
+        sizes = file_sizes(archive.warc)  # a row whose record is cut off is not known
+        with Index(archive.index) as index:
             settled = index.settled(self.sites)
             for state in self.sites.values():
                 lost: set[str] = set()
@@ -412,7 +410,7 @@ class NewsSpider(scrapy.Spider):
     def _problem(response: Response) -> str:
         if response.status >= 400:
             return f"http_{response.status}"
-        return f"not a page: {response.meta.get('archiver_not_a_page', '?')}"
+        return f"not a page: {response.meta.get(names.NOT_A_PAGE, '?')}"
 
     def _listing_failed(
         self, state: SiteState, request: Request | None, url: str, problem: str
