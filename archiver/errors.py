@@ -61,6 +61,20 @@ class WarcDamagedError(ArchiverError):
     record). Raised by ``archiver.warc.read_record``; the message names file and offset."""
 
 
+class ClusterConfigError(ArchiverError):
+    """A malformed ``--cluster`` URL, a missing or bad ``--node`` name, a node name already in use.
+    Raised by ``archiver.cluster``."""
+
+    exit_code = 2
+
+
+class ClusterUnavailableError(ArchiverError):
+    """Redis does not answer (at start, or after the retries mid-run); exit 69 (EX_UNAVAILABLE).
+    Raised by ``archiver.cluster.connect``."""
+
+    exit_code = 69
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) says the disk, the file-size limit or the quota is
     full: an ``OSError`` with such an errno, or SQLite's "database or disk is full" (which

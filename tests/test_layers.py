@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "archiver.index": 3,
     "archiver.search": 4,
     "archiver.jobs": 5,
+    "archiver.cluster": 5,  # the Redis protocol of cluster mode; Scrapy's side of it is in crawl
     "archiver.crawl": 6,
     "spiders": 7,
     "archiver.cli": 8,
@@ -57,6 +58,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "archiver.index.store": (*SCRAPY, "warcio", "isal", "click", "sqlite_utils", "trafilatura"),
     "archiver.search": (*SCRAPY, "warcio", "isal", "click", "trafilatura"),
     "archiver.jobs": (*SCRAPY, "click"),
+    "archiver.cluster": (*SCRAPY, "click", "redis"),  # redis-py is loaded when a client is made
     # the process spawned to write the index during a crawl: the index and nothing else
     "archiver.jobs.index_writer": (
         *SCRAPY,

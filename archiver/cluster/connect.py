@@ -1,0 +1,92 @@
+"""The ``--cluster`` URL and ``--node`` name, checked before anything is written, and the Redis
+client every cluster process uses.
+
+A bad URL or name is the user's mistake: ``ClusterConfigError`` (one line, exit 2). A server that
+does not answer at start is ``ClusterUnavailableError`` (one line, exit 69): nothing has been
+written yet. Once running, the client retries a lost connection with exponential back-off (a
+restarted redis-server comes back on its append-only file) and only then gives up.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from archiver.errors import ClusterConfigError, ClusterUnavailableError
+
+if TYPE_CHECKING:
+    import redis
+
+#: Node names go into WARC file names and Redis keys: letters, digits, ``.``, ``_``, ``-``.
+NODE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
+SCHEMES = ("redis", "rediss", "unix")
+#: Back-off while Redis is away mid-run: 0.1 s doubling to 5 s, 8 tries (about 20 s in all).
+RETRIES = 8
+BACKOFF_CAP_S = 5.0
+BACKOFF_BASE_S = 0.1
+
+
+def check_url(url: str) -> str:
+    """``url`` if it is a Redis URL redis-py can open (``redis://HOST:PORT/DB``,
+    ``rediss://…``, ``unix:///path``); else a one-line ``ClusterConfigError``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ClusterConfigError(f"--cluster {url!r}: {exc}") from None
+    if parts.scheme not in SCHEMES:
+        raise ClusterConfigError(
+            f"--cluster {url!r}: not a Redis URL (expected redis://HOST:PORT/DB)"
+        )
+    if parts.scheme == "unix":
+        if not parts.path:
+            raise ClusterConfigError(f"--cluster {url!r}: no socket path")
+        return url
+    if not parts.hostname:
+        raise ClusterConfigError(f"--cluster {url!r}: no host (expected redis://HOST:PORT/DB)")
+    if port == 0:
+        raise ClusterConfigError(f"--cluster {url!r}: port 0")
+    db = parts.path.lstrip("/")
+    if db and not db.isdigit():
+        raise ClusterConfigError(f"--cluster {url!r}: the database must be a number, not {db!r}")
+    return url
+
+
+def check_node(name: str | None) -> str:
+    """A node name as given by ``--node``; a missing or unusable one is a one-line error."""
+    if not name:
+        raise ClusterConfigError('--cluster needs --node NAME (e.g. --node "$(hostname)")')
+    if not NODE_NAME.fullmatch(name):
+        raise ClusterConfigError(
+            f"--node {name!r}: use 1-63 letters, digits, '.', '_' or '-' (it names WARC files)"
+        )
+    return name
+
+
+def connect(url: str) -> redis.Redis:
+    """A client of ``url`` that has answered PING, retrying a lost connection with back-off."""
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    check_url(url)
+    retry = Retry(ExponentialBackoff(cap=BACKOFF_CAP_S, base=BACKOFF_BASE_S), RETRIES)
+    client = redis.Redis.from_url(
+        url,
+        retry=retry,
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError],
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
+    try:
+        # at start, one quick try: an unreachable server is reported now, not after 20 s
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+    except redis.AuthenticationError as exc:
+        raise ClusterConfigError(f"--cluster {url}: {exc}") from None
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        reason = str(exc).split("\n")[0] or type(exc).__name__
+        raise ClusterUnavailableError(f"Redis at {url} does not answer: {reason}") from None
+    except redis.ResponseError as exc:
+        raise ClusterConfigError(f"--cluster {url}: {exc}") from None
+    return client
