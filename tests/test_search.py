@@ -3,7 +3,9 @@ bounded ranking, batch indexing, changed articles, site: in the query, newest-fi
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -360,3 +362,77 @@ def test_a_word_finds_the_same_articles_however_it_was_typed_or_stored(tmp_path:
             for typed in (plain, odd):
                 total, hits = search_articles(idx.conn, typed)
                 assert total == 1 and hits[0].match == "word", typed
+
+
+def _spread() -> list[ArticleItem]:
+    """60 articles, one every 29 days from 2019-01-03 (distinct dates across five years), two
+    sites, all holding the same words."""
+    start = date(2019, 1, 3)
+    return [
+        _dated(n, SITES[n % 2], (start + timedelta(days=29 * n)).isoformat()) for n in range(60)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("site", "since", "until"),
+    [
+        (None, "2020-03-15", "2021-08-10"),  # partial months at both ends, across years
+        ("moral-center", "2021-01-01", "2021-12-31"),  # a whole year of one site
+        (None, None, "2019-06-30"),  # the archive's first months only
+        (None, "2023-02-01", None),  # the last months only
+        ("กรม_ข่าว", "2022-06-02", "2022-06-30"),  # less than a month
+    ],
+)
+@pytest.mark.parametrize("sort", ["rank", "date"])
+def test_a_date_filter_bounds_the_walk_and_keeps_the_newest_matches_in_it(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    site: str | None,
+    since: str | None,
+    until: str | None,
+    sort: str,
+) -> None:
+    # small caps: the walks by year and month (not the sort of every match) are what runs
+    monkeypatch.setattr(limits, "COUNT_CAP", 3)
+    monkeypatch.setattr(limits, "YEAR_ROWS", 2)
+    monkeypatch.setattr(limits, "RANK_CANDIDATES", 2)
+    items = _spread()
+    newest = [
+        n
+        for n in sorted(range(60), key=lambda n: items[n].published or "", reverse=True)
+        if (site is None or items[n].site == site)
+        and (since is None or (items[n].published or "") >= since)
+        and (until is None or (items[n].published or "") <= until)
+    ]
+    assert newest, "the filter must keep some articles"
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(items)
+        kw = {"site": site, "since": since, "until": until, "sort": sort}
+        found = _ns(idx, "ทุเรียน", **kw)
+        assert sorted(found) == sorted(newest)
+        if sort == "date":
+            assert found == newest
+        else:  # the two rank candidates are the filter's two newest, then newest first
+            assert sorted(found[:2]) == sorted(newest[:2])
+            assert found[2:] == [n for n in newest if n not in found[:2]]
+
+
+@pytest.mark.parametrize("sort", ["rank", "date"])
+def test_the_walk_reads_no_year_or_month_outside_the_date_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sort: str
+) -> None:
+    # At 1M articles each empty month of the walk cost 3-6 ms: a filter on the first half of
+    # 2019 in a 2019-2023 archive read 2019's last six months and 2020-2023 first (154 ms).
+    monkeypatch.setattr(limits, "COUNT_CAP", 3)
+    monkeypatch.setattr(limits, "YEAR_ROWS", 2)
+    monkeypatch.setattr(limits, "RANK_CANDIDATES", 2)
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(_spread())
+        statements: list[str] = []
+        idx.conn.set_trace_callback(statements.append)
+        found = _ns(idx, "ทุเรียน", since="2019-02-01", until="2019-06-30", sort=sort)
+        idx.conn.set_trace_callback(None)
+    assert sorted(found) == [1, 2, 3, 4, 5, 6]  # 2019-02-01 ... 2019-06-27
+    read = set(re.findall(r"\ue000([ym]\d{4,6})", "\n".join(statements)))
+    allowed = {"y2019", *(f"m20190{m}" for m in range(2, 7))}
+    assert read - allowed == set(), sorted(read - allowed)

@@ -17,7 +17,7 @@ from archiver.search.order import (
     newest_first,
     substring_only,
 )
-from archiver.search.plan import LIKE, Plan, date_span
+from archiver.search.plan import LIKE, Plan
 
 
 def page_ids_by_date(
@@ -30,7 +30,7 @@ def page_ids_by_date(
     full: a common word costs the matches of its last months, not all of them. With fewer
     than ``COUNT_CAP`` word matches, the substring-only ones (newest rows first, within
     ``COUNT_BUDGET_S``) are merged in by date."""
-    first, last = date_span(conn)
+    first, last = plan.span(conn)
     if not (first and last and ISO_MONTH.match(first) and ISO_MONTH.match(last)) or (
         int(last[:4]) - int(first[:4]) > limits.MAX_YEARS
     ):
@@ -51,7 +51,7 @@ def page_ids_by_date(
         if not bounded_count(conn, *plan.ids(expr=expr), limits.YEAR_ROWS).at_least:
             rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
         else:
-            for month in range(12, 0, -1):
+            for month in plan.months(conn, year):
                 month_expr = f"{plan.word} AND {facet_any([month_token(year, month)])}"
                 rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=month_expr)))
                 if len(rows) >= want:

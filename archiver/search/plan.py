@@ -39,8 +39,13 @@ class Plan:
         params: list[Any],
         facet: str | None = None,
         site: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> None:
         self.query = query
+        #: The date filter's bounds: walks by date start and stop there, not at the archive's
+        #: ends (a filter on one year of a seven-year archive read six empty years before).
+        self.since, self.until = since, until
         self.word = q.word_match(query)
         self.facet = facet
         self.site = site  # a site's articles: the density of a word among them is unknown
@@ -85,6 +90,24 @@ class Plan:
             *self.neg_params,
             *word_negs,
         ]
+
+    def span(self, conn: sqlite3.Connection) -> tuple[str | None, str | None]:
+        """The first and last publication dates a hit can have: the archive's, narrowed to the
+        date filter (an ISO bound only; the exact day is the row filter's to check)."""
+        first, last = date_span(conn)
+        if self.since and ISO_MONTH.match(self.since) and first and self.since > first:
+            first = self.since
+        if self.until and ISO_MONTH.match(self.until) and last and self.until < last:
+            last = self.until
+        return first, last
+
+    def months(self, conn: sqlite3.Connection, year: int) -> range:
+        """The months of ``year`` a hit can be in, newest first (``span``'s ends cut the first
+        and the last year: months outside a date filter are not read one by one)."""
+        first, last = self.span(conn)
+        top = int(last[5:7]) if last and ISO_MONTH.match(last) and int(last[:4]) == year else 12
+        low = int(first[5:7]) if first and ISO_MONTH.match(first) and int(first[:4]) == year else 1
+        return range(top, low - 1, -1)
 
     def words_only(self) -> Plan:
         """The same query without its substring tier (word matches only)."""

@@ -55,7 +55,7 @@ def search(
             f"unknown site {site!r}: `archiver sites` lists the sites of the archive"
         )
     where, params = filters(site, since, until)
-    plan = Plan(query, where, params, facet_match(conn, site, since, until), site)
+    plan = Plan(query, where, params, facet_match(conn, site, since, until), site, since, until)
     limit, offset = max(0, limit), max(0, offset)
     try:
         if sort == "date":
@@ -109,7 +109,15 @@ def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]
     query = q.parse(text)
     filter_args.setdefault("site", query.site)
     where, params = filters(**filter_args)
-    plan = Plan(query, where, params, facet_match(conn, **filter_args), filter_args["site"])
+    plan = Plan(
+        query,
+        where,
+        params,
+        facet_match(conn, **filter_args),
+        filter_args["site"],
+        filter_args.get("since"),
+        filter_args.get("until"),
+    )
     found = {r[0] for r in conn.execute(*plan.ids())}
     if plan.b_sql is not None:
         found |= {r[0] for r in conn.execute(*plan.b("t.rowid"))}
