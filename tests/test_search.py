@@ -436,3 +436,33 @@ def test_the_walk_reads_no_year_or_month_outside_the_date_filter(
     read = set(re.findall(r"\ue000([ym]\d{4,6})", "\n".join(statements)))
     allowed = {"y2019", *(f"m20190{m}" for m in range(2, 7))}
     assert read - allowed == set(), sorted(read - allowed)
+
+
+@pytest.mark.parametrize(
+    ("where", "query"),
+    [
+        (0.5, "อยุธยา"),  # a Thai word deep in a long text: found in the stored bytes
+        (0.999, "อยุธยา"),  # at the very end
+        (0.5, "Ayutthaya"),  # with case: the whole text is decoded, as before
+        (0.5, "๒๕๖๔"),  # with digits, found by its Arabic form too
+    ],
+)
+def test_the_snippet_of_a_match_deep_in_a_long_text_is_the_one_the_whole_text_gives(
+    tmp_path: Path, where: float, query: str
+) -> None:
+    filler = "คณะรัฐมนตรีมีมติเห็นชอบงบประมาณ\n"
+    head = filler * int(120_000 * where / len(filler.encode()))  # past the 32 KB prefix read
+    tail = filler * int(120_000 * (1 - where) / len(filler.encode()))
+    text = f"{head}ผู้ว่าราชการจังหวัดพระนครศรี อยุธยา Ayutthaya ปี ๒๕๖๔ ตรวจ {tail}"
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles([_item(1, "ข่าวยาว", text)])
+        statements: list[str] = []
+        idx.conn.set_trace_callback(statements.append)
+        hits = search_articles(idx.conn, query)[1]
+        idx.conn.set_trace_callback(None)
+    whole_read = any(s.startswith("SELECT text FROM articles") for s in statements)
+    assert whole_read == (query != "อยุธยา")  # a Thai word's text is not decoded whole
+    words = q.parse(query).words()
+    assert len(hits) == 1
+    assert hits[0].snippet == q.snippet(text, words)
+    assert hits[0].snippet.startswith("…") and "**" in hits[0].snippet

@@ -243,6 +243,12 @@ def needles(words: list[str]) -> list[str]:
     return sorted({normalize_digits(w.lower()) for w in words if w}, key=len, reverse=True)
 
 
+def plain(needles: list[str]) -> bool:
+    """Whether ``needles`` are found as written (no case, no digits: Thai words), so that
+    their UTF-8 bytes can be looked for in the stored text without decoding it."""
+    return all(n.upper() == n and not any(c.isdigit() for c in n) for n in needles)
+
+
 def occurs(text: str, words: list[str]) -> bool:
     """Whether any of ``words`` occurs in ``text`` (case and digit script ignored)."""
     return _first_match(text, needles(words)) >= 0
@@ -261,19 +267,21 @@ def snippet(
     width: int = 160,
     mark: tuple[str, str] = ("**", "**"),
     more: bool = False,
+    earlier: bool = False,
 ) -> str:
     """A window of ``text`` around the first match with every match marked.
 
     The window never cuts a Thai character cluster (a consonant and its vowel and tone marks)
     apart, and prefers to start and end at a space. Only a piece of the article around the
     match is reworked (whitespace collapsed, matches marked): a 12 KB article costs about as
-    much as a short one. ``more``: ``text`` is the start of a longer text (a trailing "…").
+    much as a short one. ``more``: ``text`` is the start of a longer text (a trailing "…");
+    ``earlier``: ``text`` is a piece from inside a longer text (a leading "…").
     """
     found = needles(words)
     first = max(0, _first_match(text, found))
     lo = _safe_start(text, max(0, first - _MARGIN * width))
     hi = _safe_end(text, first + _MARGIN * width)
-    more_before = _NON_SPACE.search(text, 0, lo) is not None
+    more_before = earlier or _NON_SPACE.search(text, 0, lo) is not None
     more_after = more or _NON_SPACE.search(text, hi) is not None
     flat = _SPACE_RUN.sub(" ", text[lo:hi])
     flat = flat if more_before else flat.lstrip()

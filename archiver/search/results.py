@@ -76,6 +76,11 @@ def known_site(conn: sqlite3.Connection, site: str) -> bool:
     return conn.execute(sql, (facet_match(conn, site),)).fetchone() is not None
 
 
+#: Characters of a long text's piece given to ``query.snippet``: more than it reads around
+#: the match (``_MARGIN`` times its 160-character width on each side).
+SNIPPET_MARGIN = 4 * 160
+
+
 def _hits(
     conn: sqlite3.Connection,
     ids: list[tuple[int, str, float]],
@@ -91,16 +96,23 @@ def _hits(
     )
     rows = {r[0]: r for r in cur}
     words = query.words()
+    found = q.needles(words)
+    plain = bool(found) and q.plain(found)
     for article_id, how, score in ids:
         _, url, title, published, site = rows[article_id]
         # The start of the text is enough when the match is there (a 400 KB cabinet summary
         # is not read whole for a 160-character window).
         data, scale = ranking.text_prefix(conn, article_id)
-        body, more = data.decode("utf-8", "ignore"), scale > 1
+        body, more, earlier = data.decode("utf-8", "ignore"), scale > 1, False
         if more and not q.occurs(body, words):
-            sql = "SELECT text FROM articles WHERE id = ?"
-            body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
-        snippet = q.snippet(body, words, mark=mark, more=more)
+            # deeper in a long text: the piece around the match, found in the stored bytes
+            piece = ranking.text_around(conn, article_id, found, SNIPPET_MARGIN) if plain else None
+            if piece is not None:
+                body, earlier, more = piece
+            else:
+                sql = "SELECT text FROM articles WHERE id = ?"
+                body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
+        snippet = q.snippet(body, words, mark=mark, more=more, earlier=earlier)
         yield Hit(url, title, published, site, snippet, round(score, 4), how)
 
 
