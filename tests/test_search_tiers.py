@@ -13,8 +13,7 @@ import pytest
 from archiver.extract.items import ArticleItem
 from archiver.index import fulltext
 from archiver.index.store import Index
-from archiver.search import limits, tiers
-from archiver.search import query as q
+from archiver.search import limits
 from archiver.search.results import search
 from tests.articles import article
 
@@ -142,34 +141,3 @@ def test_an_index_of_search_schema_3_gets_its_title_table_in_place(tmp_path: Pat
         assert meta["search_schema"] == str(fulltext.SEARCH_SCHEMA)
         assert _ns(idx, "อยุธยา")[:2] == [42, 43]
         idx.conn.execute("INSERT INTO articles_title (articles_title) VALUES ('integrity-check')")
-
-
-def test_long_terms_found_by_sparse_trigrams_are_checked_against_the_whole_title(
-    tmp_path: Path,
-) -> None:
-    phrase = "วัคซีนป้องกันโรคโควิด"  # 21 characters: looked up by every third trigram
-    grams = [phrase[i : i + 3] for i in range(0, len(phrase) - 2, 3)]
-    items = [
-        article(0, f"ฉีด{phrase}ครบสองเข็ม", FILLER),
-        article(1, " ".join(reversed(grams)), FILLER),  # every looked-up trigram, not the term
-        article(2, "NEW Vaccination Programme FOR 2021", FILLER),
-        article(3, "vaccination programme", FILLER),
-        article(4, "vaccination  programme", FILLER),  # two spaces: not the term
-    ]
-    with Index(tmp_path / "index.db") as idx:
-        idx.upsert_articles(items)
-        for text, expected in (
-            (f'"{phrase}"', [0]),
-            ('"Vaccination Programme"', [2, 3]),  # case folded as the trigram table does
-            (f'"{phrase}" OR "vaccination programme"', [0, 2, 3]),
-        ):
-            query = q.parse(text)
-            groups = [g for g in map(tiers._title_forms, query.positive()) if g]
-            sparse = tiers._title_matches(idx.conn, query)
-            phrases = tiers._title_phrases(idx.conn, groups)
-            for rowids in (sparse, phrases):
-                urls = [
-                    idx.conn.execute("SELECT url FROM articles WHERE id = ?", (i,)).fetchone()[0]
-                    for i in rowids
-                ]
-                assert sorted(int(u.rsplit("/", 1)[1]) for u in urls) == expected, text

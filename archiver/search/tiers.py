@@ -253,56 +253,13 @@ def _title_forms(term: q.Term) -> list[str] | None:
 
 def _title_matches(conn: sqlite3.Connection, query: q.Query) -> list[int]:
     """Articles whose title holds every term of the query (of 3+ characters: a shorter one
-    has no trigram), from ``articles_title``, if they are at most ``TITLE_CAP``.
-
-    A long term is looked up by a few of its trigrams (``_sparse``) and the titles found are
-    checked for the whole term: FTS5 reads no positions for that. For a 21-character phrase at
-    100k, 0.65 ms instead of 1.45 ms; past ``TITLE_CAP * 20`` titles read, the phrase query."""
+    has no trigram), from ``articles_title``, if they are at most ``TITLE_CAP``."""
     groups = [g for g in map(_title_forms, query.positive()) if g]
     if not groups:
         return []
-    if not any(len(f) >= SPARSE_FROM for g in groups for f in g):
-        return _title_phrases(conn, groups)
-    sparse = " AND ".join("(" + " OR ".join(map(_sparse, g)) + ")" for g in groups)
-    folded = [[f.lower() for f in g] for g in groups]
-    ids: list[int] = []
-    sql = "SELECT rowid, title FROM articles_title WHERE articles_title MATCH ?"
-    for read, (rowid, title) in enumerate(conn.execute(sql, (sparse,)), 1):
-        if read > limits.TITLE_CAP * 20:  # trigrams common apart, rare together
-            return _title_phrases(conn, groups)
-        lowered = (title or "").lower()
-        if all(any(f in lowered for f in g) for g in folded):
-            ids.append(rowid)
-            if len(ids) > limits.TITLE_CAP:
-                return []
-    return ids
-
-
-#: Terms of this many characters or more are looked up by every third trigram. Measured at
-#: 100k (median ms, sparse vs phrase): 21 characters 0.65 vs 1.45, 20: 0.50 vs 0.87, but 17:
-#: 0.52 vs 0.44 and 6-9: 0.25-0.33 vs 0.07-0.25 (short terms are in many titles, and reading
-#: those titles costs more than the positions the phrase query reads).
-SPARSE_FROM = 18
-
-
-def _sparse(form: str) -> str:
-    """Every third trigram of ``form`` and its last one, ANDed: a title holding ``form``
-    holds them all (the trigram tokenizer folds case as ``str.lower`` does for our titles)."""
-    if len(form) < SPARSE_FROM:
-        return _quoted(form)
-    grams = [form[i : i + 3] for i in range(0, len(form) - 2, 3)]
-    if (len(form) - 3) % 3:
-        grams.append(form[-3:])
-    return "(" + " AND ".join(map(_quoted, grams)) + ")"
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _title_phrases(conn: sqlite3.Connection, groups: list[list[str]]) -> list[int]:
-    """``_title_matches`` by the phrase of each term (FTS5 checks the trigrams' positions)."""
-    expr = " AND ".join("(" + " OR ".join(map(_quoted, g)) + ")" for g in groups)
+    expr = " AND ".join(
+        "(" + " OR ".join('"' + f.replace('"', '""') + '"' for f in g) + ")" for g in groups
+    )
     sql = "SELECT rowid FROM articles_title WHERE articles_title MATCH ? LIMIT ?"
     ids = [r[0] for r in conn.execute(sql, (expr, limits.TITLE_CAP + 1))]
     return ids if len(ids) <= limits.TITLE_CAP else []
