@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from archiver.demo.media import tiny_png
 from archiver.demo.server import Page, SiteServer, route_key
 from archiver.demo.site import demo_routes
 from tests import fixture_sites
@@ -211,3 +212,66 @@ def test_requisites_on_another_host_obey_its_robots_txt(tmp_path: Path) -> None:
         cdn.base_url + "/css/cdn.css": "requisite",
         cdn.base_url + "/fonts/a.woff2": "requisite",
     }
+
+
+def _icon_site(robots: bytes) -> dict[str, Page]:
+    """A listing with its own stylesheet (no article loads it) and two articles; no page names
+    an icon, and the site has no ``/favicon.ico`` (404)."""
+    article = (
+        "<html><head><title>ข่าว {n}</title><link rel='stylesheet' href='/article.css'></head>"
+        "<body><article><h1>ข่าวดี {n}</h1>" + BODY + "</article></body></html>"
+    )
+    listing = (
+        "<html><head><link rel='stylesheet' href='/listing.css'></head><body>"
+        + "".join(f'<h2><a href="/news/{n}.html">ข่าว {n}</a></h2>' for n in range(2))
+        + "</body></html>"
+    )
+    return {
+        "/robots.txt": Page(robots, headers=fixture_sites.ROBOTS_TYPE),
+        "/news/": Page(listing.encode(), headers=HTML),
+        "/listing.css": Page(b"h2 { background: url(bullet.png); }", headers=fixture_sites.CSS),
+        "/bullet.png": Page(tiny_png(3), headers=[("Content-Type", "image/png")]),
+        "/article.css": Page(b"h1 { color: red; }", headers=fixture_sites.CSS),
+        **{f"/news/{n}.html": Page(article.format(n=n).encode(), headers=HTML) for n in range(2)},
+    }
+
+
+def test_a_listing_pages_requisites_and_the_sites_favicon_once_a_run_a_404_no_error(
+    tmp_path: Path,
+) -> None:
+    """The listing's stylesheet and what it loads are archived (as the listing's requisites);
+    ``/favicon.ico``, which no page names, is asked once a run for the whole site (three
+    pages), and its 404 is no error: the run is ok with no errors."""
+    with SiteServer(_icon_site(b"User-agent: *\nDisallow:\n")) as server:
+        listing = server.base_url + "/news/"
+        runs = []
+        for _ in range(2):
+            before = len(server.log)
+            result = run_cli("crawl", "--url", listing, *LOOPBACK, archive=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+            runs.append((_fetches(server)[before:], _report(tmp_path)))
+    (first, report), (second, again) = runs
+    for path in ("/listing.css", "/bullet.png", "/article.css", "/favicon.ico"):
+        assert first.count(path) == 1, (path, first)
+    assert second.count("/favicon.ico") == 1  # not archived: asked again, once
+    assert not {"/listing.css", "/bullet.png", "/article.css"} & set(second)
+    for done in (report, again):
+        assert done["errors"] == {} and done["status"] == "ok", done
+    assert report["requisites"] == 3 and report["requisites_failed"] == 0
+    conn = sqlite3.connect(tmp_path / "index.db")
+    try:
+        pages = dict(conn.execute("SELECT url, article_url FROM media WHERE kind = 'requisite'"))
+    finally:
+        conn.close()
+    assert pages[server.base_url + "/listing.css"] == listing
+    assert pages[server.base_url + "/bullet.png"] == listing
+
+
+def test_a_favicon_that_robots_txt_disallows_is_not_asked_for_and_no_error(tmp_path: Path) -> None:
+    with SiteServer(_icon_site(b"User-agent: *\nDisallow: /favicon.ico\n")) as server:
+        result = run_cli("crawl", "--url", server.base_url + "/news/", *LOOPBACK, archive=tmp_path)
+        asked = _fetches(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/favicon.ico" not in asked and "/listing.css" in asked
+    report = _report(tmp_path)
+    assert report["errors"] == {} and report["status"] == "ok", report

@@ -16,6 +16,7 @@ import datetime as dt
 import email.utils
 import gzip
 import io
+import json
 import re
 import time
 import urllib.error
@@ -338,19 +339,33 @@ def test_each_requisite_is_fetched_once_per_crawl(crawls: Crawls) -> None:
     assert again == {"revisit"}  # (an icon the site does not have is a 404 each time)
 
 
-def test_reindex_and_check_read_the_recrawl(crawls: Crawls) -> None:
-    """The WARCs stay the source of truth: the index rebuilt from them holds every article."""
-    check = run_cli("check", archive=crawls.archive)
-    assert check.returncode == 0, check.stdout + check.stderr
-    reindex = run_cli("reindex", archive=crawls.archive)
-    assert reindex.returncode == 0, reindex.stdout + reindex.stderr
+def _loads_kept(archive: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What the index keeps of what each article and each stylesheet loads."""
     import sqlite3
 
-    conn = sqlite3.connect(crawls.archive / "index.db")
+    conn = sqlite3.connect(archive / "index.db")
     try:
-        assert {url for (url,) in conn.execute("SELECT url FROM articles")} == crawls.articles
+        articles = {u: json.loads(v) for u, v in conn.execute("SELECT url, loads FROM articles")}
+        sheets = {
+            u: json.loads(v)
+            for u, v in conn.execute("SELECT url, loads FROM media WHERE loads IS NOT NULL")
+        }
     finally:
         conn.close()
+    return articles, sheets
+
+
+def test_reindex_and_check_read_the_recrawl(crawls: Crawls) -> None:
+    """The WARCs stay the source of truth: the index rebuilt from them holds every article,
+    and what each article and stylesheet loads (what a run after a killed one checks)."""
+    check = run_cli("check", archive=crawls.archive)
+    assert check.returncode == 0, check.stdout + check.stderr
+    articles, sheets = _loads_kept(crawls.archive)
+    assert all(articles.values()) and any(u.endswith(".woff2") for v in sheets.values() for u in v)
+    reindex = run_cli("reindex", archive=crawls.archive)
+    assert reindex.returncode == 0, reindex.stdout + reindex.stderr
+    assert set(articles) == crawls.articles
+    assert _loads_kept(crawls.archive) == (articles, sheets)
 
 
 def _old_shape_archive(archive: Path) -> tuple[str, str]:
