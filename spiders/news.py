@@ -21,7 +21,7 @@ import gc
 import hashlib
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +38,12 @@ from archiver.archive import Archive
 from archiver.crawl import sitestats
 from archiver.extract.items import ArticleItem, MediaItem
 from archiver.extract.pages import NotAPage, page_text
-from archiver.extract.requisites import css_references, is_stylesheet
+from archiver.extract.requisites import (
+    css_references,
+    is_default_icon,
+    is_stylesheet,
+    page_requisites,
+)
 from archiver.index.store import Index
 from archiver.jobs.workers import PageWorkers, crawl_workers, process_article, workers_segment
 from archiver.registry import Site, slug_for_url
@@ -77,6 +82,8 @@ class SiteState:
     known_media: set[str] = field(default_factory=set)  # images, attachments, requisites
     #: Requisites asked for in this run (canonical): each once per run, ``--full`` too.
     requisites: set[str] = field(default_factory=set)
+    #: What each archived stylesheet loads (canonical), looked at without fetching it again.
+    sheet_loads: dict[str, list[str]] = field(default_factory=dict)
     #: Known articles a run that ended early left without all their media (fetched again).
     incomplete: set[str] = field(default_factory=set)
     #: Listing pages asked for in this run. Scrapy's duplicate filter would drop the
@@ -186,6 +193,7 @@ class NewsSpider(scrapy.Spider):
                 lost: set[str] = set()
                 state.known = index.known_articles(state.slug, sizes, lost)
                 state.known_media = index.known_media(state.slug, sizes)
+                state.sheet_loads = index.media_loads(state.slug)
                 state.incomplete = index.incomplete_articles(
                     state.slug, state.known_media, settled[state.slug]
                 )
@@ -246,6 +254,10 @@ class NewsSpider(scrapy.Spider):
         new = [u for u in links if u not in state.known]
         self._count(state, names.LISTING_PAGES)
         self._count(state, names.ARTICLES_KNOWN, len(links) - len(due))
+        if self.fetch_requisites:  # a replayed listing has its layout too (once per run)
+            yield from self._requisites(
+                state, page_requisites(page.root, response.url), response.url, response.url
+            )
         for url in due:
             if self.max_articles is not None and state.scheduled_articles >= self.max_articles:
                 state.cut_short = True
@@ -323,56 +335,66 @@ class NewsSpider(scrapy.Spider):
                     },
                 )
         if self.fetch_requisites:
-            for url in item.requisites:
-                request = self._requisite(state, url, response.url, response.url)
-                if request is not None:
-                    yield request
+            for request in self._requisites(state, item.requisites, response.url, response.url):
+                yield request  # (no ``yield from`` in an async generator)
 
     # -- requisites -------------------------------------------------------------------------------
-    def _requisite(
-        self, state: SiteState, url: str, article_url: str, referer: str
-    ) -> scrapy.Request | None:
-        """The request for a requisite of ``article_url`` (found on ``referer``: the page or a
-        stylesheet), or None when this run asked for it already, or when an earlier run
-        archived it (as media, but with ``--full``: then it is asked again, once, with a
-        conditional GET). A theme shared by every page is fetched once per run."""
-        key = canonical_url(url)
-        if key in state.requisites or (key in state.known_media and not self.full):
-            return None
-        state.requisites.add(key)
-        state.known_media.add(key)
-        return scrapy.Request(
-            url,
-            callback=self.parse_requisite,
-            errback=self.failed,
-            cb_kwargs={"article_url": article_url},
-            headers={"Referer": referer},
-            meta={
-                names.ROLE: names.ROLE_REQUISITE,
-                names.ARTICLE: article_url,
-                names.SITE: state.slug,
-            },
-        )
+    def _requisites(
+        self, state: SiteState, urls: Iterable[str], article_url: str, referer: str
+    ) -> Iterator[scrapy.Request]:
+        """The requests for the requisites ``urls`` of ``article_url`` (an article or a listing
+        page; found on ``referer``: the page or a stylesheet): none for those this run asked
+        for already (a theme shared by every page is fetched once per run), nor for those an
+        earlier run archived (as media), but with ``--full`` (then once, with a conditional
+        GET). What an archived stylesheet loads is looked at in turn, from what the index
+        keeps of it: a run that ended early may have archived a stylesheet but not its fonts."""
+        for url in urls:
+            key = canonical_url(url)
+            if key in state.requisites:
+                continue
+            state.requisites.add(key)
+            if key in state.known_media and not self.full:
+                yield from self._requisites(state, state.sheet_loads.get(key, ()), article_url, url)
+                continue
+            state.known_media.add(key)
+            yield scrapy.Request(
+                url,
+                callback=self.parse_requisite,
+                errback=self.failed,
+                cb_kwargs={"article_url": article_url},
+                headers={"Referer": referer},
+                meta={
+                    names.ROLE: names.ROLE_REQUISITE,
+                    names.ARTICLE: article_url,
+                    names.SITE: state.slug,
+                },
+            )
 
     def parse_requisite(
         self, response: Response, article_url: str
     ) -> Iterator[MediaItem | scrapy.Request]:
         """A requisite: a media row (so later runs know it), and a stylesheet's own
         references (``@import``, fonts, background images) asked for in turn. One that
-        fails is counted in the report (``requisite_http_404``, ...) and nothing more."""
+        fails is counted in the report (``requisite_http_404``, ...) and nothing more; but
+        a ``/favicon.ico`` that is not there (404, 410) is no error: most sites have none."""
         state = self._state(response)
+        if response.status in (404, 410) and is_default_icon(response.url):
+            logger.info("%s: no icon at %s (%d)", state.slug, response.url, response.status)
+            return
         if response.status >= 400:
             self._count_error(state, f"{names.REQUISITE_ERROR}http_{response.status}", response.url)
             return
         body, ctype = self._body(response)
+        loads: list[str] = []
         if is_stylesheet(response.url, ctype):
-            for url in css_references(body.decode("utf-8", "replace"), response.url):
-                request = self._requisite(state, url, article_url, response.url)
-                if request is not None:
-                    yield request
-        yield from self.parse_media(response, article_url, names.ROLE_REQUISITE)
+            found = css_references(body.decode("utf-8", "replace"), response.url)
+            yield from self._requisites(state, found, article_url, response.url)
+            loads = list(dict.fromkeys(canonical_url(u) for u in found))
+        yield from self.parse_media(response, article_url, names.ROLE_REQUISITE, loads)
 
-    def parse_media(self, response: Response, article_url: str, kind: str) -> Iterator[MediaItem]:
+    def parse_media(
+        self, response: Response, article_url: str, kind: str, loads: Sequence[str] = ()
+    ) -> Iterator[MediaItem]:
         state = self._state(response)
         if response.status >= 400:
             self._count_error(state, f"http_{response.status}", response.url)
@@ -390,6 +412,7 @@ class NewsSpider(scrapy.Spider):
             status=response.status,
             fetched_at=_now(),
             warc=response.meta.get(names.WARC),
+            loads=list(loads),
         )
 
     # -- helpers ----------------------------------------------------------------------------------
@@ -455,6 +478,9 @@ class NewsSpider(scrapy.Spider):
         state = self.sites.get(self.slug_for(request)) if request is not None else None
         state = state or self._first()
         if request is not None and request.meta.get(names.ROLE) == names.ROLE_REQUISITE:
+            if kind == ERROR_KINDS["IgnoreRequest"] and is_default_icon(request.url):
+                logger.info("%s: robots.txt disallows %s", state.slug, request.url)
+                return  # a guess of ours that the site forbids: not an error of the run
             kind = names.REQUISITE_ERROR + kind  # in the report, never a failed site
         self._count_error(state, kind, request.url if request else "?")
         if request is not None and request.meta.get(names.ROLE) == names.ROLE_LISTING:

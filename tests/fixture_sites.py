@@ -728,6 +728,8 @@ def legacy_routes() -> dict[str, Page]:
                 "/images/head.gif": Page(
                     b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", headers=[("Content-Type", "image/gif")]
                 ),
+                # named by no page: what a browser asks for when a page names no icon
+                "/favicon.ico": Page(tiny_png(12), headers=ICO),
             },
         ),
     }

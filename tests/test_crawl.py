@@ -15,7 +15,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.urls import canonical_url
-from tests import fixture_sites
+from tests import fixture_sites, warc_tools
 from tests.conftest import SITES, Crawled, load_json_lines, run_cli
 
 
@@ -136,14 +136,22 @@ def test_extracted_text_holds_no_junk(crawled: Crawled) -> None:
 
 
 def test_media_rows_point_at_their_articles(crawled: Crawled) -> None:
+    """Images and attachments at their article; a requisite at the first page that loaded it,
+    an article or a listing page (the listing pages' own requisites: thumbnails, bullets)."""
     rows = crawled.index_rows("SELECT kind, article_url, size, sha1 FROM media")
     kinds = {kind for kind, *_ in rows}
     assert kinds == {"image", "attachment", "requisite"}
     articles = {url for (url,) in crawled.index_rows("SELECT url FROM articles")}
-    assert all(
-        article_url in articles and size > 0 and len(sha1) == 40
-        for _, article_url, size, sha1 in rows
-    )
+    listings = {
+        canonical_url(c.url)
+        for path in (crawled.archive / "warc").glob("*.warc.gz")
+        for c in warc_tools.captures(path)
+        if c.role == "listing"
+    }
+    assert all(size > 0 and len(sha1) == 40 for _, _, size, sha1 in rows)
+    assert all(page in articles for kind, page, _, _ in rows if kind != "requisite")
+    pages = {page for kind, page, _, _ in rows if kind == "requisite"}
+    assert pages <= articles | listings and pages & listings  # listing pages load some first
 
 
 @pytest.mark.parametrize("site", SITES)

@@ -6,6 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from archiver.demo.media import tiny_png
 from archiver.demo.server import Page, SiteServer, route_key
 from archiver.demo.site import demo_routes
 from tests import fixture_sites
@@ -119,7 +120,7 @@ def test_requisites_are_fetched_once_per_crawl_and_a_failing_one_is_reported(
     """The WordPress theme (stylesheets, an @import, fonts, a CSS background, scripts, icons)
     is on every page: one request each per run, none in a later run, one each again with
     ``--full`` (conditional GETs). A requisite that fails is in the report, the crawl goes
-    on, and it is asked again with the next article fetched (as media are)."""
+    on, and it is asked again with the next page fetched that loads it (as media are)."""
     routes = fixture_sites.wordpress_routes()
     theme = set(fixture_sites.THEME["wordpress"])
     gone = "/wp-content/themes/twentyseventeen/assets/fonts/sarabun-bold.woff2"
@@ -132,14 +133,21 @@ def test_requisites_are_fetched_once_per_crawl_and_a_failing_one_is_reported(
             before = len(server.log)
             result = run_cli("crawl", "--url", listing, *extra, *LOOPBACK, archive=tmp_path)
             assert result.returncode == 0, result.stdout + result.stderr
-            runs.append((_fetches(server)[before:], _report(tmp_path)))
-    (first, report), (second, _), (full, full_report) = runs
+            runs.append((_fetches(server)[before:], _report(tmp_path), result.stdout))
+    (first, report, said), (second, _, _), (full, full_report, _) = runs
     assert {key: first.count(key) for key in theme} == dict.fromkeys(theme, 1)
     assert report["articles_new"] == articles
     assert report["errors"] == {"requisite_http_404": 1}
-    assert report["requisites"] == len(theme) - 1
+    # and the listing pages' thumbnails (a 300x200 source of each article's photo): the
+    # listing asks for them first, as its own requisites
+    fetched = len(theme) - 1 + articles
+    assert report["requisites"] == fetched and report["requisites_failed"] == 1
+    # the summary counts them as it counts media, for the run and for the site
+    assert said.count(f"{fetched} requisites (1 failed)") == 2, said
     assert report["failed_sites"] == [] and report["status"] == "ok"
-    assert not set(second) & theme  # no article fetched again: nothing of its theme either
+    # no article fetched again: nothing of the theme either but the file that failed, which
+    # the listing page (fetched every run) loads too: asked again, once
+    assert set(second) & theme == {gone} and second.count(gone) == 1
     assert {key: full.count(key) for key in theme} == dict.fromkeys(theme, 1)
     assert full_report["revisits"] >= len(theme) - 1  # the same bytes: revisits, not copies
 
@@ -204,3 +212,66 @@ def test_requisites_on_another_host_obey_its_robots_txt(tmp_path: Path) -> None:
         cdn.base_url + "/css/cdn.css": "requisite",
         cdn.base_url + "/fonts/a.woff2": "requisite",
     }
+
+
+def _icon_site(robots: bytes) -> dict[str, Page]:
+    """A listing with its own stylesheet (no article loads it) and two articles; no page names
+    an icon, and the site has no ``/favicon.ico`` (404)."""
+    article = (
+        "<html><head><title>ข่าว {n}</title><link rel='stylesheet' href='/article.css'></head>"
+        "<body><article><h1>ข่าวดี {n}</h1>" + BODY + "</article></body></html>"
+    )
+    listing = (
+        "<html><head><link rel='stylesheet' href='/listing.css'></head><body>"
+        + "".join(f'<h2><a href="/news/{n}.html">ข่าว {n}</a></h2>' for n in range(2))
+        + "</body></html>"
+    )
+    return {
+        "/robots.txt": Page(robots, headers=fixture_sites.ROBOTS_TYPE),
+        "/news/": Page(listing.encode(), headers=HTML),
+        "/listing.css": Page(b"h2 { background: url(bullet.png); }", headers=fixture_sites.CSS),
+        "/bullet.png": Page(tiny_png(3), headers=[("Content-Type", "image/png")]),
+        "/article.css": Page(b"h1 { color: red; }", headers=fixture_sites.CSS),
+        **{f"/news/{n}.html": Page(article.format(n=n).encode(), headers=HTML) for n in range(2)},
+    }
+
+
+def test_a_listing_pages_requisites_and_the_sites_favicon_once_a_run_a_404_no_error(
+    tmp_path: Path,
+) -> None:
+    """The listing's stylesheet and what it loads are archived (as the listing's requisites);
+    ``/favicon.ico``, which no page names, is asked once a run for the whole site (three
+    pages), and its 404 is no error: the run is ok with no errors."""
+    with SiteServer(_icon_site(b"User-agent: *\nDisallow:\n")) as server:
+        listing = server.base_url + "/news/"
+        runs = []
+        for _ in range(2):
+            before = len(server.log)
+            result = run_cli("crawl", "--url", listing, *LOOPBACK, archive=tmp_path)
+            assert result.returncode == 0, result.stdout + result.stderr
+            runs.append((_fetches(server)[before:], _report(tmp_path)))
+    (first, report), (second, again) = runs
+    for path in ("/listing.css", "/bullet.png", "/article.css", "/favicon.ico"):
+        assert first.count(path) == 1, (path, first)
+    assert second.count("/favicon.ico") == 1  # not archived: asked again, once
+    assert not {"/listing.css", "/bullet.png", "/article.css"} & set(second)
+    for done in (report, again):
+        assert done["errors"] == {} and done["status"] == "ok", done
+    assert report["requisites"] == 3 and report["requisites_failed"] == 0
+    conn = sqlite3.connect(tmp_path / "index.db")
+    try:
+        pages = dict(conn.execute("SELECT url, article_url FROM media WHERE kind = 'requisite'"))
+    finally:
+        conn.close()
+    assert pages[server.base_url + "/listing.css"] == listing
+    assert pages[server.base_url + "/bullet.png"] == listing
+
+
+def test_a_favicon_that_robots_txt_disallows_is_not_asked_for_and_no_error(tmp_path: Path) -> None:
+    with SiteServer(_icon_site(b"User-agent: *\nDisallow: /favicon.ico\n")) as server:
+        result = run_cli("crawl", "--url", server.base_url + "/news/", *LOOPBACK, archive=tmp_path)
+        asked = _fetches(server)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/favicon.ico" not in asked and "/listing.css" in asked
+    report = _report(tmp_path)
+    assert report["errors"] == {} and report["status"] == "ok", report

@@ -7,7 +7,12 @@ from lxml import html as lhtml
 
 from archiver.extract.article import extract_article
 from archiver.extract.media import img_sources, srcset_urls
-from archiver.extract.requisites import css_references, is_stylesheet, page_requisites
+from archiver.extract.requisites import (
+    css_references,
+    is_default_icon,
+    is_stylesheet,
+    page_requisites,
+)
 
 BASE = "https://www.example.go.th/news/2024/01/a/"
 
@@ -72,6 +77,25 @@ def test_page_requisites_in_order_stylesheets_first() -> None:
         for u in ("a.css?v=1", "favicon.png", "f.woff2", "bg.png", "app.js", "body.gif",
                   "div.jpg", "logo.png", "logo@2x.png")
     }  # fmt: skip
+
+
+def test_a_page_that_names_no_icon_loads_its_sites_favicon_ico() -> None:
+    """A browser asks for ``/favicon.ico`` of the page's own site (not of its ``<base>``)
+    when the page names no icon; an ``apple-touch-icon`` alone does not stop it."""
+    bare = lhtml.fromstring(
+        "<html><head><base href='https://cdn.example.go.th/site/'>"
+        '<link rel="apple-touch-icon" href="touch.png"></head><body>x</body></html>'
+    )
+    assert page_requisites(bare, BASE) == [
+        "https://cdn.example.go.th/site/touch.png",
+        "https://www.example.go.th/favicon.ico",
+    ]
+    for declared in ('rel="icon"', 'rel="shortcut icon"', 'rel="SHORTCUT ICON"'):
+        doc = lhtml.fromstring(f'<html><head><link {declared} href="/i.png"></head></html>')
+        assert page_requisites(doc, BASE) == ["https://www.example.go.th/i.png"], declared
+    assert is_default_icon("https://www.example.go.th/favicon.ico")
+    assert not is_default_icon("https://www.example.go.th/favicon.ico?v=2")
+    assert not is_default_icon("https://www.example.go.th/theme/favicon.ico")
 
 
 def test_css_references_imports_fonts_images_not_comments_nor_data() -> None:

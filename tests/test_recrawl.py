@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -145,7 +146,9 @@ def test_unchanged_rerun_fetches_no_article_and_adds_only_revisits(tmp_path: Pat
     listing = [r for r in rerun if r.target == "/news/"]
     assert listing and listing[0].headers.get("If-None-Match")  # a conditional GET
     added = _records(tmp_path)[len(before) :]
-    assert {t for t, _, _ in added} == {"warcinfo", "revisit", "request", "metadata"}
+    assert {t for t, _, _ in added} == {"warcinfo", "revisit", "request", "metadata", "response"}
+    # the one response: the site has no /favicon.ico (its 404 is archived, asked once a run)
+    assert [u for t, u, _ in added if t == "response"] == [server.base_url + "/favicon.ico"]
     profiles = {p.rsplit("/", 1)[1] for t, _, p in added if t == "revisit"}
     assert "server-not-modified" in profiles
     assert "0 new" in second.stdout
@@ -327,7 +330,10 @@ def test_reindex_repairs_a_lost_index_and_recrawls_stay_revisits(tmp_path: Path)
         )
     assert again.returncode == 0 and "8 unchanged" in again.stdout
     added = _records(tmp_path)[before:]
-    assert "response" not in {t for t, _, _ in added}  # conditional GETs from the captures
+    # conditional GETs from the captures: revisits; a response only for the site's missing
+    # /favicon.ico (a 404 has nothing to revisit)
+    answered = [u for t, u, _ in added if t == "response"]
+    assert answered == [server.base_url + "/favicon.ico"]
     assert run_cli("check", archive=tmp_path).returncode == 0
 
 
@@ -456,3 +462,82 @@ def test_a_capture_written_but_not_noted_before_a_kill_is_noted_by_the_next_run(
     assert log.get("http://127.0.0.1/news/3.html") is None
     assert log.conn.execute("SELECT count(*) FROM captures").fetchone() == (2,)
     log.close()
+
+
+def test_a_run_killed_before_the_requisites_and_image_sources_the_next_run_fetches_them(
+    tmp_path: Path,
+) -> None:
+    """``kill -9`` once every article is indexed but while the fonts (loaded by the theme's
+    stylesheets, which are archived) and the ``768x512`` ``srcset`` candidates of the photos
+    are still being served: the next run (no ``--full``) fetches each of them, from what the
+    index keeps of what each page and stylesheet loads."""
+    from tests import fixture_sites
+
+    gate = threading.Event()
+    routes: dict[str, object] = dict(fixture_sites.wordpress_routes())
+    held = [k for k in routes if k.endswith((".woff2", "-768x512.jpg"))]
+
+    def held_back(page):
+        def answer(handler):
+            gate.wait(30)  # bounded: opened once the crawl is killed
+            return page
+
+        return answer
+
+    for key in held:
+        routes[key] = held_back(routes[key])
+    articles = len(fixture_sites.EXPECTED["wordpress"])
+    sheets = len([k for k in fixture_sites.THEME["wordpress"] if ".css" in k])
+    wide = ["-s", "CONCURRENT_REQUESTS_PER_DOMAIN=32", "-s", "CONCURRENT_REQUESTS=64"]
+    server = SiteServer(routes).start()
+    try:
+        url = server.base_url + fixture_sites.LISTINGS["wordpress"]
+        tag = f"requisites-{os.getpid()}"
+        process = _crawl_process(tmp_path, url, tag, False, *wide, "-s", "DOWNLOAD_TIMEOUT=60")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # every article indexed, the stylesheets archived
+            if (tmp_path / "index.db").exists():
+                counts = _index_counts(tmp_path)
+                if counts == (articles, sheets):
+                    break
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        assert _index_counts(tmp_path) == (articles, sheets)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=10)
+        assert _gone(tag) == []
+        gate.set()
+        missing = {server.base_url + k for k in held} - _media(tmp_path)
+        assert len(missing) == len(held) >= articles + 2  # what the killed run left
+        asked = len(server.log)
+        resumed = run_cli("crawl", "--url", url, *NO_DELAY, archive=tmp_path)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+        again = [target for _, target in server.log[asked:]]
+    finally:
+        gate.set()
+        server.stop()
+    assert _media(tmp_path) >= missing
+    assert all(again.count(k) == 1 for k in held), again  # each once
+    check = run_cli("check", archive=tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def _index_counts(archive: Path) -> tuple[int, int]:
+    """(articles, stylesheets) in the index."""
+    conn = sqlite3.connect(archive / "index.db", timeout=5)
+    try:
+        (found,) = conn.execute("SELECT count(*) FROM articles").fetchone()
+        (sheets,) = conn.execute("SELECT count(*) FROM media WHERE mime = 'text/css'").fetchone()
+        return int(found), int(sheets)
+    except sqlite3.OperationalError:  # the tables are not made yet
+        return 0, 0
+    finally:
+        conn.close()
+
+
+def _media(archive: Path) -> set[str]:
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        return {url for (url,) in conn.execute("SELECT url FROM media")}
+    finally:
+        conn.close()

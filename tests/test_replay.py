@@ -16,8 +16,10 @@ import datetime as dt
 import email.utils
 import gzip
 import io
+import json
 import re
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,21 +34,9 @@ from warcio.warcwriter import WARCWriter
 from archiver.demo.server import SiteServer
 from archiver.urls import canonical_url
 from archiver.warc.reader import iter_records
-from archiver.warc.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, warc_fields
+from archiver.warc.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED
 from tests import fixture_sites, warc_tools
 from tests.conftest import LOOPBACK, SITES, run_cli
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One fetch of an article page as the WARC holds it."""
-
-    url: str  # WARC-Target-URI
-    timestamp: str  # 14 digits, of WARC-Date
-    rec_type: str  # response or revisit
-    profile: str  # the revisit's WARC-Profile, or ""
-    role: str  # what the crawler took it for (its metadata record's ``role``)
-    status: int  # the HTTP status of a response record (0 for a revisit)
 
 
 @dataclass
@@ -54,37 +44,14 @@ class Crawls:
     archive: Path
     first: list[Path]  # the WARC files of the first crawl
     recrawl: list[Path]  # those of the --full recrawl
-    captures: dict[str, list[Capture]]  # file name -> the captures in it
+    captures: dict[str, list[warc_tools.Capture]]  # file name -> the captures in it
     articles: set[str]  # the index's article URLs (canonical)
     server_bytes: dict[str, bytes]  # URL of a 200 -> the body the server sends, as sent
     results: list
-    #: Article URL (as captured) -> every URL the page makes a browser load (``_loads``).
+    #: Article and listing URL (as captured) -> every URL the page makes a browser load.
     loads: dict[str, set[str]]
-
-
-def _captures(path: Path) -> list[Capture]:
-    """The captures of ``path`` (responses and revisits with their metadata record)."""
-    fetches, out = {}, []
-    for record in iter_records(path):
-        record_id = record.warc_headers.get_header("WARC-Record-ID")
-        if record.rec_type in ("response", "revisit"):
-            fetches[record_id] = record
-        elif record.rec_type == "metadata":
-            fetch = fetches.get(record.warc_headers.get_header("WARC-Concurrent-To"))
-            if fetch is not None:
-                date = fetch.warc_headers.get_header("WARC-Date")
-                headers = fetch.http_headers if fetch.rec_type == "response" else None
-                out.append(
-                    Capture(
-                        fetch.url,
-                        "".join(c for c in date if c.isdigit())[:14],
-                        fetch.rec_type,
-                        fetch.warc_headers.get_header("WARC-Profile") or "",
-                        warc_fields(record.payload).get("role", ""),
-                        int(headers.get_statuscode()) if headers else 0,
-                    )
-                )
-    return out
+    #: The ``/favicon.ico`` a page loads, naming no icon, of a site that has none (404).
+    absent: set[str]
 
 
 _CSS_URL = re.compile(r"""url\(\s*["']?([^"')]*?)["']?\s*\)|@import\s+["']([^"']+)["']""")
@@ -101,7 +68,8 @@ def _css_loads(css: str, base: str) -> set[str]:
 def _loads(url: str, fetch) -> set[str]:
     """Every URL a browser loads to show the page at ``url``: each source of each image
     (``src``, ``srcset``, ``<picture><source>``), stylesheets and what they load (fonts,
-    images, ``@import``, read through ``fetch``), scripts, icons, preloads, ``style`` URLs."""
+    images, ``@import``, read through ``fetch``), scripts, icons, preloads, ``style`` URLs;
+    the site's ``/favicon.ico`` when the page names no icon (a browser asks for it then)."""
     body = fetch(url)
     if body[:2] == b"\x1f\x8b":
         body = gzip.decompress(body)
@@ -112,14 +80,18 @@ def _loads(url: str, fetch) -> set[str]:
         for srcset in (img.get("srcset"), img.get("data-srcset")):
             found |= {c.split()[0] for c in (srcset or "").split(",") if c.strip()}
     sheets = set()
+    icon = False
     for link in page.iter("link"):
-        rels = set((link.get("rel") or "").split())
+        rels = set((link.get("rel") or "").lower().split())
+        icon = icon or "icon" in rels
         if rels & {"stylesheet", "icon", "apple-touch-icon", "preload"}:
             (sheets if "stylesheet" in rels else found).add(link.get("href") or "")
     found |= {script.get("src") or "" for script in page.iter("script")}
     for element in page.xpath("//*[@style]"):
         found |= _css_loads(element.get("style"), url)
     found = {urljoin(url, u) for u in found if u}
+    if not icon:
+        found.add(urljoin(url, "/favicon.ico"))
     todo = {urljoin(url, u) for u in sheets if u}
     while todo:  # stylesheets, and those they @import
         sheet = todo.pop()
@@ -139,6 +111,15 @@ def _server_bytes(url: str) -> bytes:
         return response.read()
 
 
+def _status(url: str) -> int:
+    """The status the fixture server answers ``url`` with."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
     routes = fixture_sites.all_routes()
@@ -156,7 +137,7 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
         recrawl = run_cli("crawl", *urls, "--full", *LOOPBACK, archive=archive)
         after = set((archive / "warc").glob("*.warc.gz"))
         files = sorted(after)
-        captures = {path.name: _captures(path) for path in files}
+        captures = {path.name: warc_tools.captures(path) for path in files}
         server_bytes = {
             c.url: _server_bytes(c.url)
             for found in captures.values()
@@ -167,8 +148,10 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
             c.url: _loads(c.url, _server_bytes)
             for found in captures.values()
             for c in found
-            if c.role == "article" and c.status == 200
+            if c.role in ("article", "listing") and c.status == 200
         }
+        icons = {u for found in loads.values() for u in found if u.endswith("/favicon.ico")}
+        absent = {u for u in icons if _status(u) == 404}
     finally:
         for server in servers.values():
             server.stop()
@@ -188,10 +171,11 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Crawls:
         server_bytes,
         [first, recrawl],
         loads,
+        absent,
     )
 
 
-def _of(crawls: Crawls, files: list[Path], role: str | None = None) -> list[Capture]:
+def _of(crawls: Crawls, files: list[Path], role: str | None = None) -> list[warc_tools.Capture]:
     found = [c for path in files for c in crawls.captures[path.name]]
     return [c for c in found if role is None or c.role == role]
 
@@ -307,27 +291,31 @@ def test_pywb_replays_every_capture_of_both_crawls_with_the_server_bytes(
     assert len(captures) >= 2 * len(crawls.articles)
 
 
-def test_pywb_replays_everything_each_article_page_loads_in_both_crawls(
+def test_pywb_replays_everything_each_article_and_listing_page_loads_in_both_crawls(
     crawls: Crawls, tmp_path: Path
 ) -> None:
-    """For each capture of an article, first crawl and ``--full`` recrawl (revisits): every
-    image source (``src``, each ``srcset`` and ``<picture><source>`` candidate), stylesheet,
-    script, icon, font and stylesheet image the page loads replays in pywb with 200 at the
-    article's timestamp: none is missing from the archive."""
-    articles = [c for c in _of(crawls, crawls.first + crawls.recrawl, "article")]
+    """For each capture of an article or a listing page, first crawl and ``--full`` recrawl
+    (revisits): every image source (``src``, each ``srcset`` and ``<picture><source>``
+    candidate), stylesheet, script, icon (``/favicon.ico`` when the page names none), font
+    and stylesheet image the page loads replays in pywb with 200 at the page's timestamp:
+    none is missing from the archive (the legacy listing's bullet image is on no article)."""
+    everything = _of(crawls, crawls.first + crawls.recrawl)
+    articles = [c for c in everything if c.role == "article"]
     assert {canonical_url(c.url) for c in articles} >= crawls.articles
     assert {c.rec_type for c in articles} == {"response", "revisit"}
+    listings = [c for c in everything if c.role == "listing" and c.url in crawls.loads]
+    assert {c.rec_type for c in listings} == {"response", "revisit"}
     theme = {
         path for site in SITES for path in fixture_sites.THEME[site] if not path.endswith(".css")
     }
     checked: set[str] = set()
     with warc_tools.wayback(tmp_path / "pywb", "fixture", crawls.first + crawls.recrawl) as wb:
         problems = []
-        for article in articles:
+        for article in articles + listings:
             loads = crawls.loads[article.url]
             for url in sorted(loads):
                 got = wb.get(article.timestamp, url)
-                if got.status != 200:
+                if got.status != (404 if url in crawls.absent else 200):  # as the site said
                     problems.append(f"{url} of {article.url} @{article.timestamp}: {got.status}")
                 checked.add(url)
     assert not problems, f"{len(problems)} not replayed:\n" + "\n".join(problems[:40])
@@ -335,6 +323,8 @@ def test_pywb_replays_everything_each_article_page_loads_in_both_crawls(
     assert len(fonts_and_backgrounds) >= 3  # the stylesheets' own loads were checked
     assert len(checked) > len(crawls.articles) * 3
     assert theme  # (each site has one)
+    named = {u.rsplit("/", 1)[1] for u in checked}
+    assert {"bullet.png", "favicon.ico"} <= named  # listing requisites, the site's icon
 
 
 def test_each_requisite_is_fetched_once_per_crawl(crawls: Crawls) -> None:
@@ -343,23 +333,39 @@ def test_each_requisite_is_fetched_once_per_crawl(crawls: Crawls) -> None:
     for files in (crawls.first, crawls.recrawl):
         requisites = [c.url for c in _of(crawls, files, "requisite")]
         assert requisites and len(requisites) == len(set(requisites))
-    again = {c.rec_type for c in _of(crawls, crawls.recrawl, "requisite")}
-    assert again == {"revisit"}
+    again = {
+        c.rec_type for c in _of(crawls, crawls.recrawl, "requisite") if c.url not in crawls.absent
+    }
+    assert again == {"revisit"}  # (an icon the site does not have is a 404 each time)
+
+
+def _loads_kept(archive: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """What the index keeps of what each article and each stylesheet loads."""
+    import sqlite3
+
+    conn = sqlite3.connect(archive / "index.db")
+    try:
+        articles = {u: json.loads(v) for u, v in conn.execute("SELECT url, loads FROM articles")}
+        sheets = {
+            u: json.loads(v)
+            for u, v in conn.execute("SELECT url, loads FROM media WHERE loads IS NOT NULL")
+        }
+    finally:
+        conn.close()
+    return articles, sheets
 
 
 def test_reindex_and_check_read_the_recrawl(crawls: Crawls) -> None:
-    """The WARCs stay the source of truth: the index rebuilt from them holds every article."""
+    """The WARCs stay the source of truth: the index rebuilt from them holds every article,
+    and what each article and stylesheet loads (what a run after a killed one checks)."""
     check = run_cli("check", archive=crawls.archive)
     assert check.returncode == 0, check.stdout + check.stderr
+    articles, sheets = _loads_kept(crawls.archive)
+    assert all(articles.values()) and any(u.endswith(".woff2") for v in sheets.values() for u in v)
     reindex = run_cli("reindex", archive=crawls.archive)
     assert reindex.returncode == 0, reindex.stdout + reindex.stderr
-    import sqlite3
-
-    conn = sqlite3.connect(crawls.archive / "index.db")
-    try:
-        assert {url for (url,) in conn.execute("SELECT url FROM articles")} == crawls.articles
-    finally:
-        conn.close()
+    assert set(articles) == crawls.articles
+    assert _loads_kept(crawls.archive) == (articles, sheets)
 
 
 def _old_shape_archive(archive: Path) -> tuple[str, str]:

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from archiver.warc.reader import iter_records
+from archiver.warc.records import warc_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTALL = (
     "python3 -m venv .venv-replay && .venv-replay/bin/pip install -r tests/replay-tools.txt"
@@ -129,6 +132,44 @@ def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
 
 def check_all(path: Path, scratch: Path) -> list[Verdict]:
     return [warcio_check(path), fastwarc_check(path, scratch), warcat_verify(path)]
+
+
+# -- what a crawl wrote ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Capture:
+    """One fetch (a response or revisit record, with its metadata record) as the WARC holds it."""
+
+    url: str  # WARC-Target-URI
+    timestamp: str  # 14 digits, of WARC-Date
+    rec_type: str  # response or revisit
+    profile: str  # the revisit's WARC-Profile, or ""
+    role: str  # what the crawler took it for (its metadata record's ``role``)
+    status: int  # the HTTP status of a response record (0 for a revisit)
+
+
+def captures(path: Path) -> list[Capture]:
+    """The captures of ``path`` (responses and revisits with their metadata record)."""
+    fetches, out = {}, []
+    for record in iter_records(path):
+        record_id = record.warc_headers.get_header("WARC-Record-ID")
+        if record.rec_type in ("response", "revisit"):
+            fetches[record_id] = record
+        elif record.rec_type == "metadata":
+            fetch = fetches.get(record.warc_headers.get_header("WARC-Concurrent-To"))
+            if fetch is not None:
+                date = fetch.warc_headers.get_header("WARC-Date")
+                headers = fetch.http_headers if fetch.rec_type == "response" else None
+                out.append(
+                    Capture(
+                        fetch.url,
+                        "".join(c for c in date if c.isdigit())[:14],
+                        fetch.rec_type,
+                        fetch.warc_headers.get_header("WARC-Profile") or "",
+                        warc_fields(record.payload).get("role", ""),
+                        int(headers.get_statuscode()) if headers else 0,
+                    )
+                )
+    return out
 
 
 # -- pywb ------------------------------------------------------------------------------

@@ -96,7 +96,7 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         f"{name} {report['status']} in {report['seconds']} s: "
         f"{report['articles_new']} new, {report['articles_changed']} changed, "
         f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
-        f"{report['responses']} responses ({report['revisits']} revisits), "
+        f"{_requisites(report)}; {report['responses']} responses ({report['revisits']} revisits), "
         f"{report['bytes'] / 1e6:.2f} MB of WARC"
     ]
     for slug, site in report["sites"].items():
@@ -104,8 +104,8 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         state = f"FAILED: nothing could be crawled ({errors})" if site["failed"] else errors
         lines.append(
             f"  {slug}: {site['articles_new']} new, {site['media']} media, "
-            f"{site['known']} already archived, {site['skipped']} pages skipped; "
-            f"{state}"
+            f"{_requisites(site)}, {site['known']} already archived, "
+            f"{site['skipped']} pages skipped; {state}"
         )
         listing_errors = site.get("listing_errors") or []
         for problem in listing_errors[:MAX_LISTING_ERRORS]:
@@ -119,6 +119,11 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         lines.append(f"this report could not be saved in index.db: {report['not_saved']}")
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
+
+
+def _requisites(counts: dict[str, Any]) -> str:
+    """``12 requisites (1 failed)``: archived, and failed (in the errors as ``requisite_*``)."""
+    return f"{counts.get('requisites', 0)} requisites ({counts.get('requisites_failed', 0)} failed)"
 
 
 #: Listing pages that could not be read, shown per site in a report (the rest are counted).

@@ -220,6 +220,11 @@ def _report(
             "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
             "media": sum(stats.get(names.MEDIA_PREFIX + role, 0) for role in names.MEDIA_ROLES),
             "requisites": stats.get(names.MEDIA_PREFIX + names.ROLE_REQUISITE, 0),
+            "requisites_failed": sum(
+                count
+                for kind, count in site_errors.items()
+                if kind.startswith(names.REQUISITE_ERROR)
+            ),
             "skipped": stats.get(names.SKIPPED, 0),
             "known": stats.get(names.ARTICLES_KNOWN, 0),
             "revisits": stats.get(names.REVISITS, 0),
@@ -239,6 +244,7 @@ def _report(
             "articles_unchanged",
             "media",
             "requisites",
+            "requisites_failed",
             "skipped",
             "known",
             "revisits",

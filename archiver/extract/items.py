@@ -39,6 +39,10 @@ class ArticleItem:
     #: scripts, icons, every image of the page; as the page spells them, absolute).
     image_sources: list[str] = field(default_factory=list, repr=False, compare=False)
     requisites: list[str] = field(default_factory=list, repr=False, compare=False)
+    #: What the page loads besides ``images`` and ``attachments`` (canonical, as the media
+    #: rows name them; not a ``/favicon.ico`` it names not): the index keeps it, so that a run
+    #: after one that ended early knows what of it is missing (``Runs.incomplete_articles``).
+    loads: list[str] = field(default_factory=list, repr=False, compare=False)
     #: The words for the search index, when segmented already (in a page worker).
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
 
@@ -57,3 +61,6 @@ class MediaItem:
     status: int
     fetched_at: str = ""
     warc: RecordLocation | None = None
+    #: What a stylesheet loads in turn (``@import``, fonts, images; canonical), so that a
+    #: later run knows them without fetching it again (``Runs.incomplete_articles``).
+    loads: list[str] = field(default_factory=list)

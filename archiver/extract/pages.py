@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from urllib.parse import urljoin
 
-from archiver.extract.article import extract_article
+from archiver.extract.article import Article, extract_article
 from archiver.extract.items import ArticleItem
+from archiver.extract.requisites import DEFAULT_ICON
 from archiver.thai.encoding import charset_of, decode_html
 from archiver.urls import canonical_url
 from archiver.warc.records import RecordLocation
@@ -57,7 +59,17 @@ def article_item(
         warc=warc,
         image_sources=_unique(canonical_url(u) for u in article.image_sources),
         requisites=article.requisites,
+        loads=_loads(article, url),
     )
+
+
+def _loads(article: Article, url: str) -> list[str]:
+    """``ArticleItem.loads``: the other sources of the pictures and the requisites, but
+    the site's ``/favicon.ico`` when the page names no icon (most sites have none)."""
+    listed = {canonical_url(u) for u in [*article.images, *article.attachments]}
+    guessed = canonical_url(urljoin(url, DEFAULT_ICON))
+    found = _unique(canonical_url(u) for u in [*article.image_sources, *article.requisites])
+    return [u for u in found if u not in listed and u != guessed]
 
 
 def _unique(urls: Iterable[str]) -> list[str]:

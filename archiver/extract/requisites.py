@@ -3,7 +3,8 @@
 Stylesheets, scripts, icons, fonts and images (every source of every ``<img>`` and
 ``<picture>``), the ``url(...)`` of ``<style>`` elements and ``style`` attributes; and, in a
 stylesheet, its ``@import`` and ``url(...)`` references (``css_references``: images, fonts,
-other stylesheets), which a crawler reads once it has fetched the stylesheet. Absolute URLs, in
+other stylesheets), which a crawler reads once it has fetched the stylesheet; and the site's
+``/favicon.ico`` when the page names no icon (a browser asks for it then). Absolute URLs, in
 the page's order, stylesheets first (their own references are found only once they are
 fetched), without duplicates; ``data:`` and other non-HTTP URLs left out. No Scrapy here: the
 spider decides what to fetch (``spiders.news``).
@@ -12,7 +13,7 @@ spider decides what to fetch (``spiders.news``).
 from __future__ import annotations
 
 import re
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import html as lhtml
 
@@ -40,6 +41,8 @@ _TAGS = frozenset({"img", "link", "style", "base", *_URL_ATTR})
 _URL_RE = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)'"\s]*))\s*\)""", re.IGNORECASE)
 _IMPORT_RE = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 _COMMENT_RE = re.compile(r"/\*.*?\*/", re.DOTALL)
+#: Where a browser looks for a page's icon when the page names none (``<link rel=icon>``).
+DEFAULT_ICON = "/favicon.ico"
 
 
 def _absolute(base: str, url: str | None) -> str | None:
@@ -76,6 +79,7 @@ def page_requisites(doc: lhtml.HtmlElement, url: str) -> list[str]:
     sheets: list[str | None] = []
     others: list[str | None] = []
     styles: list[str] = []
+    icon = False
     for element in doc.iter():
         tag = element.tag
         if element.get("style"):
@@ -90,6 +94,7 @@ def page_requisites(doc: lhtml.HtmlElement, url: str) -> list[str]:
                 continue
             if "preload" in rels and (element.get("as") or "").lower() not in PRELOAD_AS:
                 continue
+            icon = icon or "icon" in rels
             (sheets if "stylesheet" in rels else others).append(element.get("href"))
             if element.get("imagesrcset"):
                 others += srcset_urls(element.get("imagesrcset") or "")
@@ -102,7 +107,16 @@ def page_requisites(doc: lhtml.HtmlElement, url: str) -> list[str]:
             others.append(element.get(_URL_ATTR[tag]))
     for css in styles:
         others += css_references(css, base)
+    if not icon:  # of the page's own site, whatever its <base>
+        others.append(urljoin(url, DEFAULT_ICON))
     return _collect(base, [*sheets, *others])
+
+
+def is_default_icon(url: str) -> bool:
+    """Whether ``url`` is a site's ``/favicon.ico``: one that answers 404 is no error (the
+    site has none; a browser shows no icon)."""
+    parts = urlsplit(url)
+    return parts.path == DEFAULT_ICON and not parts.query
 
 
 def is_stylesheet(url: str, content_type: str) -> bool:

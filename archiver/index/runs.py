@@ -151,23 +151,45 @@ class Runs:
     def incomplete_articles(
         self, site: str, known_media: set[str], settled: str | None
     ) -> set[str]:
-        """Articles seen since the site's last normal run (``settled``) with a photo or an
-        attachment not archived: a run stopped early (disk full, a signal, ``kill -9``) between
-        fetching an article and its media. The next run fetches them again (a conditional GET)
-        so that it fetches the media they miss."""
+        """Articles seen since the site's last normal run (``settled``) with something they
+        load not archived: a photo, an attachment, another source of a photo, a requisite, or
+        what an archived stylesheet of theirs loads (a font, an image). A run stopped early
+        (disk full, a signal, ``kill -9``) between fetching an article and all of these. The
+        next run fetches them again (a conditional GET) so that it fetches what they miss."""
+        sheets = {  # what each archived stylesheet loads
+            url: json.loads(loads)
+            for url, loads in self.conn.execute(
+                "SELECT url, loads FROM media WHERE site = ? AND loads IS NOT NULL", (site,)
+            )
+        }
         rows = self.conn.execute(  # >=: times are in seconds, and a run can start in the
             # second the last one finished (the test failed 1 run in 3 with >)
-            "SELECT url, images, attachments FROM articles WHERE site = ? AND last_seen >= ?",
+            "SELECT url, images, attachments, loads FROM articles "
+            "WHERE site = ? AND last_seen >= ?",
             (site, settled or ""),
         )
         return {
             url
-            for url, images, attachments in rows
-            if any(
-                media not in known_media
-                for media in json.loads(images or "[]") + json.loads(attachments or "[]")
+            for url, *lists in rows
+            if _missing(
+                [u for found in lists for u in json.loads(found or "[]")], known_media, sheets
             )
         }
+
+
+def _missing(loads: list[str], known: set[str], sheets: dict[str, list[str]]) -> bool:
+    """Whether any of ``loads`` (or what a stylesheet among them loads, and so on) is not
+    archived (not in ``known``)."""
+    todo, seen = list(loads), set()
+    while todo:  # bounded: each URL is looked at once
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        if url not in known:
+            return True
+        todo += sheets.get(url, [])
+    return False
 
 
 def _read_runs(path: Path) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]] | None]:

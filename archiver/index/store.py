@@ -37,6 +37,11 @@ SCHEMA_VERSION = 2
 _ADDED_COLUMNS = (
     ("sites", "walked", "TEXT"),  # last run that walked the whole listing (v2)
     ("crawls", "revisits", "INTEGER"),  # v2
+    # what a page loads besides its pictures and attachments (image sources, requisites),
+    # and what a stylesheet loads: known, a run after one that ended early fetches what of
+    # it is missing (issue 16)
+    ("articles", "loads", "TEXT"),
+    ("media", "loads", "TEXT"),
 )
 
 _SCHEMA = """
@@ -65,7 +70,7 @@ CREATE INDEX IF NOT EXISTS media_article ON media (article_url);
 """
 _MEDIA_COLUMNS = (
     "url", "article_url", "site", "kind", "mime", "size", "sha1", "status", "fetched_at",
-    "warc_filename", "warc_offset", "warc_length",
+    "warc_filename", "warc_offset", "warc_length", "loads",
 )  # fmt: skip
 
 
@@ -266,6 +271,7 @@ class Index(Runs):
             "text": item.text,
             "images": json.dumps(item.images, ensure_ascii=False),
             "attachments": json.dumps(item.attachments, ensure_ascii=False),
+            "loads": json.dumps(item.loads, ensure_ascii=False),
             "lang": item.lang,
             "content_hash": digest,
             "last_seen": item.fetched_at,
@@ -289,11 +295,13 @@ class Index(Runs):
         article_id, old_hash, old_title, old_text, old_site, old_published = old
         if prepared is None:  # same text: the row points at the newest record of it
             self.conn.execute(
-                "UPDATE articles SET last_seen = ?, warc_filename = coalesce(?, warc_filename), "
+                "UPDATE articles SET last_seen = ?, loads = ?, "
+                "warc_filename = coalesce(?, warc_filename), "
                 "warc_offset = coalesce(?, warc_offset), warc_length = coalesce(?, warc_length) "
                 "WHERE id = ?",
                 (
                     item.fetched_at,
+                    values["loads"],
                     values["warc_filename"],
                     values["warc_offset"],
                     values["warc_length"],
@@ -340,6 +348,7 @@ class Index(Runs):
                     warc.filename if warc else None,
                     warc.offset if warc else None,
                     warc.length if warc else None,
+                    json.dumps(item.loads, ensure_ascii=False) if item.loads else None,
                 )
             )
         with self.conn:
@@ -379,6 +388,13 @@ class Index(Runs):
             for url, name, offset, length in rows
             if sizes is None or whole_on_disk(name, offset, length, sizes)
         }
+
+    def media_loads(self, site: str) -> dict[str, list[str]]:
+        """What each archived stylesheet of a site loads (``MediaItem.loads``)."""
+        rows = self.conn.execute(
+            "SELECT url, loads FROM media WHERE site = ? AND loads IS NOT NULL", (site,)
+        )
+        return {url: json.loads(loads) for url, loads in rows}
 
     def versions(self, url: str) -> list[dict[str, Any]]:
         """Every version of an article, oldest first, the current one last."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from archiver import names, settings
 from archiver.archive import Archive, ArchiveLock
 from archiver.extract.items import MediaItem
+from archiver.extract.requisites import css_references, is_stylesheet
 from archiver.index.capture_log import CaptureLog
 from archiver.index.derived import rebuild_path, remove_database, swap_in
 from archiver.index.store import Index
@@ -162,6 +163,12 @@ class _Replay:
             if len(self.articles) >= 2 * REPLAY_BATCH:  # the workers keep one batch ahead
                 self.drain(REPLAY_BATCH)
         elif role in names.MEDIA_TABLE_ROLES and status < 400:
+            loads: list[str] = []
+            if role == names.ROLE_REQUISITE and is_stylesheet(record.url, ctype):
+                css = record.payload.decode("utf-8", "replace")
+                loads = list(
+                    dict.fromkeys(canonical_url(u) for u in css_references(css, record.url))
+                )
             self.media.append(
                 MediaItem(
                     url=canonical_url(record.url),
@@ -174,6 +181,7 @@ class _Replay:
                     status=status,
                     fetched_at=fetched,
                     warc=record.location,
+                    loads=loads,
                 )
             )
 
