@@ -66,3 +66,5 @@ START_LISTINGS_FAILED = "archiver/start_listings_failed"
 RETRY_AFTER_TOO_LONG = "archiver/retry_after_too_long"
 STOPPED = "archiver/stopped"
 STOPPED_DETAIL = "archiver/stopped_detail"
+#: What a cluster node did in its run (units, takeovers, recovered records, dead letters).
+CLUSTER_SUMMARY = "archiver/cluster"

@@ -164,12 +164,24 @@ class NewsSpider(scrapy.Spider):
         # out of the collector's sight, full collections stop pausing the reactor for ~0.1 s.
         gc.freeze()
         self._load_archive_state()
-        for state in self.sites.values():
-            for listing in state.listings:
-                state.listing_pages.add(canonical_url(listing))
-                request = self._listing_request(state, listing, listing, dont_filter=True)
-                request.meta[names.START] = True  # one of the site's own listing URLs
+        if self.settings.get("ARCHIVER_CLUSTER"):  # the node seeds the sites it leases
+            return
+        for slug in self.sites:
+            for request in self.seed_requests(slug):
                 yield request
+
+    def seed_requests(self, slug: str) -> list[scrapy.Request]:
+        """The requests a run of site ``slug`` starts from: its listing URLs. In cluster mode
+        (``archiver.crawl.cluster``) the node that starts a run of the site's unit pushes them
+        to the shared frontier; otherwise they are this spider's start requests."""
+        state = self.sites[slug]
+        requests = []
+        for listing in state.listings:
+            state.listing_pages.add(canonical_url(listing))
+            request = self._listing_request(state, listing, listing, dont_filter=True)
+            request.meta[names.START] = True  # one of the site's own listing URLs
+            requests.append(request)
+        return requests
 
     def _load_archive_state(self) -> None:
         """What this archive already holds for each site: indexed articles and media (not
@@ -199,7 +211,9 @@ class NewsSpider(scrapy.Spider):
         --max-articles, no listing page lost to an error) lets later runs stop at the first
         page with nothing new."""
         self.workers.close()
-        if reason != "finished":
+        if reason != "finished" or self.settings.get("ARCHIVER_CLUSTER"):
+            # cluster mode: no node saw a whole listing walk of its own (a unit may change
+            # hands); every run walks the whole listing (the index writer owns index.db)
             return
         path = Archive.of_settings(self.settings).index
         try:

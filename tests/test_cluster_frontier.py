@@ -10,10 +10,14 @@ from pathlib import Path
 import pytest
 import redis
 
+from archiver.cluster.captures import RedisCaptures
 from archiver.cluster.connect import connect
 from archiver.cluster.frontier import Frontier, frontier_keys
 from archiver.cluster.lease import LeaseLost, Leases, units
 from archiver.errors import ClusterConfigError
+from archiver.index.capture_log import capture_of
+from archiver.warc.records import Fetch, node_of, site_of
+from archiver.warc.writer import WarcFileWriter
 from tests.redis_server import RedisServer
 
 
@@ -185,3 +189,55 @@ def test_a_node_that_paused_past_its_lease_stops_writing(
     assert not paused.renew("u")
     with pytest.raises(LeaseLost):
         frontier.pop("u", run)
+
+
+# -- captures in Redis (archiver.cluster.captures) ----------------------------------------------
+def _fetch(url: str, body: bytes) -> Fetch:
+    return Fetch(
+        url=url,
+        method="GET",
+        request_headers=[("Host", "127.0.0.2")],
+        request_body=b"",
+        protocol="HTTP/1.1",
+        status=200,
+        reason="OK",
+        response_headers=[("Content-Type", "text/html"), ("ETag", '"e1"')],
+        body=body,
+    )
+
+
+def test_captures_in_redis_are_shared_and_the_unnoted_tail_is_recovered(
+    tmp_path: Path, client: redis.Redis
+) -> None:
+    """A node notes each capture after its record is on disk; a kill between the two leaves
+    the file's last response un-noted. Another node (another client) recovering the file
+    from its high-water mark notes it, so the next fetch of that URL is a revisit."""
+    writer = WarcFileWriter(tmp_path, "s1", node="n1")
+    n1 = RedisCaptures(client)
+    noted = []
+    for n in range(3):
+        url = f"http://127.0.0.2/{n}.html"
+        w = writer.write_fetch(_fetch(url, f"page {n}".encode()))
+        if n < 2:  # the third: killed before noting
+            n1.record(capture_of(url, 200, [("ETag", '"e1"')], w.digest, w.date, w.location), "s1")
+            noted.append(w.location)
+    writer.close()
+    (path,) = tmp_path.glob("s1-*-n1-00000.warc.gz")
+    assert node_of(path.name) == "n1" and site_of(path.name) == "s1"
+    port = client.connection_pool.connection_kwargs["port"]
+    other = RedisCaptures(connect(f"redis://127.0.0.1:{port}/0"))  # another node
+    first = other.get("http://127.0.0.2/0.html", "s1")
+    assert first is not None and first.etag == '"e1"' and first.location == noted[0]
+    assert other.get("http://127.0.0.2/2.html", "s1") is None
+    assert other.high_water(path.name) == noted[1].offset
+    assert other.recover(path) == []
+    third = other.get("http://127.0.0.2/2.html", "s1")
+    assert third is not None and third.location.offset > noted[1].offset
+    assert other.high_water(path.name) == third.location.offset
+    assert other.get("http://127.0.0.2/0.html", "other-site") is None  # per site
+    # a file cut short: the captures past its end are forgotten
+    with open(path, "r+b") as stream:
+        stream.truncate(third.location.offset + 10)
+    assert other.forget_lost(tmp_path, ["s1"]) == ["http://127.0.0.2/2.html"]
+    assert other.get("http://127.0.0.2/2.html", "s1") is None
+    assert other.get("http://127.0.0.2/1.html", "s1") is not None

@@ -72,6 +72,12 @@ def sites(archive: Path, as_json: bool) -> None:
 )
 @click.option("--full", is_flag=True, help="Fetch articles again even if already archived.")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option(
+    "--cluster",
+    metavar="URL",
+    help="Cluster mode: the Redis server the crawl nodes share (redis://HOST:PORT/DB).",
+)
+@click.option("--node", metavar="NAME", help="This crawl node's name in cluster mode.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
 @click.option("-v", "--verbose", is_flag=True, help="Scrapy's log on stderr.")
 @friendly
@@ -84,6 +90,8 @@ def crawl(
     since: str | None,
     full: bool,
     settings: tuple[str, ...],
+    cluster: str | None,
+    node: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -95,8 +103,12 @@ def crawl(
     \b
     Exit codes: 0 the run did its work; 1 a site could not be crawled (nothing fetched,
     or its listing answered 4xx/5xx) or a write failed (the report says "disk full");
-    2 bad arguments or settings; 75 another run holds the archive;
+    2 bad arguments or settings (a bad --cluster URL, no --node, a node name in use);
+    75 another run holds the archive; 69 the --cluster Redis does not answer;
     130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (systemctl stop).
+
+    With --cluster URL --node NAME, many nodes share the sites of the run (README,
+    "Cluster mode"): every node runs the same command line with its own --node.
 
     Example: archiver crawl --url https://www.example.go.th/news/ --max-articles 50
     """
@@ -115,6 +127,8 @@ def crawl(
         overrides=overrides,
         log_level="INFO" if verbose else "ERROR",
         progress=progress_printer() if show_progress else None,
+        cluster=cluster,
+        node=node,
     )
     if show_progress:
         click.echo("", err=True)  # end the progress line

@@ -190,11 +190,14 @@ class Acquired:
 class Leases:
     """The leases of one node process: its registration and the units it holds."""
 
-    def __init__(self, client: redis.Redis, node: str, ttl_s: float) -> None:
+    def __init__(
+        self, client: redis.Redis, node: str, ttl_s: float, token: str | None = None
+    ) -> None:
         self.client = client
         self.node = node
         self.ttl_ms = max(100, int(ttl_s * 1000))
-        self.token = f"{node}/{secrets.token_hex(6)}"
+        #: ``<node>/<random>``; a process's parts share one (``token``: the one registered)
+        self.token = token or f"{node}/{secrets.token_hex(6)}"
         self.started_ms = self.server_ms()
         self._acquire = client.register_script(ACQUIRE)
         self._renew = client.register_script(RENEW)

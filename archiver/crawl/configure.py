@@ -40,6 +40,10 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
     for name in overrides or {}:
         if name == "ARCHIVER_ARCHIVE":  # the lock and the run's report go with --archive
             raise CrawlConfigError("give the archive with --archive DIR, not -s ARCHIVER_ARCHIVE")
+        if name in ("ARCHIVER_CLUSTER", "ARCHIVER_CLUSTER_NODE", "ARCHIVER_CLUSTER_TOKEN"):
+            raise CrawlConfigError(
+                f"give cluster mode with --cluster URL --node NAME, not -s {name}"
+            )
         if name.startswith("ARCHIVER_") and name not in ours:
             close = difflib.get_close_matches(name, sorted(ours), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
