@@ -55,6 +55,10 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
         problem = _rule_problem(value, kind, low, high)
         if problem:
             raise CrawlConfigError(f"bad setting {name}={value!r}: must be {problem}")
+    if settings.get("ARCHIVER_CLUSTER"):  # a malformed Redis URL: exit 2, nothing fetched
+        from archiver.cluster.connect import check_url
+
+        check_url(str(settings.get("ARCHIVER_CLUSTER")))
 
 
 #: What Scrapy's ``getbool`` reads as a boolean, as text (it reads any integer too: "2" is
