@@ -96,8 +96,13 @@ class IndexWriter:
         and the consumer group, from the start of the stream (entries added before the first
         writer ever ran are applied too)."""
         import redis as redis_py
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         self.client = connect(self.url)
+        # one try per call: a lost Redis is the loop's to wait for, saying so (``run``), not
+        # 20 silent seconds of the client's retries
+        self.client.set_retry(Retry(NoBackoff(), 0))
         try:
             self.client.xgroup_create(stream.STREAM, stream.GROUP, id="0", mkstream=True)
         except redis_py.ResponseError as exc:
