@@ -36,6 +36,7 @@ from twisted.python.failure import Failure
 from archiver import names
 from archiver.archive import Archive
 from archiver.crawl import sitestats
+from archiver.errors import ArchiverError
 from archiver.extract.items import ArticleItem, MediaItem
 from archiver.extract.pages import NotAPage, page_text
 from archiver.extract.requisites import css_references, is_stylesheet
@@ -57,6 +58,22 @@ ERROR_KINDS = {
     "ResponseNeverReceived": "connection_lost",
     "TCPTimedOutError": "TimeoutError",
 }
+
+
+def _stream_walked(url: str, slugs: list[str], when: str) -> None:
+    """Cluster mode: the walked listings to the item stream, for the one index writer."""
+    import redis
+
+    from archiver.cluster.connect import connect
+    from archiver.cluster.stream import WALKED, Producer
+
+    client = connect(url)
+    try:
+        Producer(client).add_many((WALKED, {"slug": slug, "when": when}) for slug in slugs)
+    except redis.RedisError as exc:
+        raise ArchiverError(f"Redis at {url}: {exc}") from exc
+    finally:
+        client.close()
 
 
 def _now() -> str:
@@ -128,6 +145,8 @@ class NewsSpider(scrapy.Spider):
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
         self.fetch_requisites = True  # ARCHIVER_REQUISITES
+        #: Cluster mode: the sites whose run this node finished (``archiver.crawl.cluster``).
+        self.cluster_finished: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -164,7 +183,7 @@ class NewsSpider(scrapy.Spider):
         # out of the collector's sight, full collections stop pausing the reactor for ~0.1 s.
         gc.freeze()
         self._load_archive_state()
-        if self.settings.get("ARCHIVER_CLUSTER"):  # the node seeds the sites it leases
+        if self.settings.get("ARCHIVER_CLUSTER_NODE"):  # the node seeds the sites it leases
             return
         for slug in self.sites:
             for request in self.seed_requests(slug):
@@ -211,19 +230,26 @@ class NewsSpider(scrapy.Spider):
         --max-articles, no listing page lost to an error) lets later runs stop at the first
         page with nothing new."""
         self.workers.close()
-        if reason != "finished" or self.settings.get("ARCHIVER_CLUSTER"):
-            # cluster mode: no node saw a whole listing walk of its own (a unit may change
-            # hands); every run walks the whole listing (the index writer owns index.db)
+        if reason != "finished":
             return
-        path = Archive.of_settings(self.settings).index
+        when = _now()
+        walked = [
+            state.slug
+            for state in self.sites.values()
+            if not state.cut_short and not state.listing_failed
+        ]
+        if self.settings.get("ARCHIVER_CLUSTER_NODE"):  # a crawl node: the runs it finished
+            walked = [slug for slug in walked if slug in self.cluster_finished]
+        cluster = self.settings.get("ARCHIVER_CLUSTER")
         try:
-            with Index(path) as index:
-                when = _now()
-                for state in self.sites.values():
-                    if not state.cut_short and not state.listing_failed:
-                        index.mark_walked(state.slug, when)
-        except (OSError, sqlite3.Error) as exc:  # a full disk: the next run walks it all again
-            logger.error("could not note the walked listings: %s", exc)
+            if cluster:  # the cluster's index writer notes them (archiver.cluster.stream)
+                _stream_walked(str(cluster), walked, when)
+                return
+            with Index(Archive.of_settings(self.settings).index) as index:
+                for slug in walked:
+                    index.mark_walked(slug, when)
+        except (OSError, sqlite3.Error, ArchiverError) as exc:  # a full disk, Redis away:
+            logger.error("could not note the walked listings: %s", exc)  # walked again
 
     def _due(self, state: SiteState, url: str) -> bool:
         """Whether an article must be fetched: new, or known but --full / due for a recheck."""

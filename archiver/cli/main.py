@@ -342,6 +342,69 @@ def check(archive: Path) -> None:
         sys.exit(1)
 
 
+@cli.command("index-writer")
+@archive_option
+@click.option(
+    "--cluster",
+    "url",
+    required=True,
+    metavar="URL",
+    help="The cluster's Redis: redis://HOST:PORT/DB.",
+)
+@click.option("--once", is_flag=True, help="Apply what is in the stream, then exit (cron, tests).")
+@click.option(
+    "--consumer",
+    default="writer",
+    show_default=True,
+    help="Name in the Redis consumer group (keep it across restarts).",
+)
+@click.option("--batch", type=click.IntRange(1, 10000), default=200, show_default=True)
+@friendly
+def index_writer(archive: Path, url: str, once: bool, consumer: str, batch: int) -> None:
+    """Apply the cluster's item stream to this archive's index.db, each entry exactly once.
+
+    Runs until SIGTERM or SIGINT (it finishes the batch in hand, then exits 0); --once exits
+    when nothing is left. A Redis lost mid-run is waited for, with a line on stderr.
+
+    \b
+    Exit codes: 0 stopped or drained; 2 a malformed --cluster URL; 69 Redis does not answer
+    at start (nothing written); 75 another index writer holds this archive.
+
+    Example: archiver index-writer --cluster redis://10.0.0.5:6379/0 --archive /srv/archive
+    """
+    import signal
+
+    from archiver.archive import ArchiveLock
+    from archiver.cluster.writer import IndexWriter
+
+    def say(line: str) -> None:
+        click.echo(f"archiver index-writer: {line}", err=True)
+
+    writer = IndexWriter(url, Archive(archive).index, consumer=consumer, batch=batch, say=say)
+    writer.connect()  # a bad URL (exit 2) or a silent Redis (exit 69): nothing written yet
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        writer.stop.set()
+
+    try:
+        with ArchiveLock(archive, "index-writer", Archive(archive).writer_lock_file):
+            writer.open_index()
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            stats = writer.run(drain=once)
+    finally:
+        writer.close()
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(stats.statuses.items()))
+    how = f"stopped by {signal.Signals(stopped_by[0]).name}" if stopped_by else "drained"
+    click.echo(
+        f"{how}: applied {stats.applied} entries in {stats.batches} batches"
+        f" (articles: {counts or 'none'}); {stats.skipped} applied before, skipped;"
+        f" {stats.dead} unreadable; last id {stats.last_id or 'none'}"
+    )
+
+
 @cli.command()
 @archive_option
 @friendly

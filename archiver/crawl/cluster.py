@@ -282,6 +282,9 @@ class ClusterNode:
             return False
         if done:
             self.summary["finished"].append(unit)
+            finished = getattr(self.crawler.spider, "cluster_finished", None)
+            if finished is not None:
+                finished.update(self.units[unit])
             for letter in self.leases.dead_letters(unit):
                 self.summary["dead_letters"].append(letter)
             self.client.delete(f"dead:{unit}")

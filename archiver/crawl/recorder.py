@@ -12,7 +12,7 @@ Each site of a run has its own WARC files (``<slug>-<timestamp>-<serial>.warc.gz
 the site's first fetch: one crawler crawls every site of a run (``spiders.news``), and the
 spider says which site a request belongs to (``slug_for``).
 
-In cluster mode (``ARCHIVER_CLUSTER``) each node writes files of its own
+In cluster mode (``ARCHIVER_CLUSTER_NODE``: a crawl node) each node writes files of its own
 (``<slug>-<timestamp>-<node>-<serial>.warc.gz``) and the captures are noted in Redis
 (``archiver.cluster.captures``) instead of ``captures.db``; the record a killed holder left
 un-noted is recovered by the node that takes its unit over (``recover``), not at start.
@@ -111,7 +111,7 @@ class WarcCapture:
         #: What was fetched when; the conditional-GET middleware reads it through this extension.
         self.captures: CaptureStore
         cluster = settings.get("ARCHIVER_CLUSTER")
-        if cluster:
+        if self.node and cluster:
             from archiver.cluster.captures import RedisCaptures
             from archiver.cluster.connect import connect
 

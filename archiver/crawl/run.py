@@ -22,7 +22,9 @@ from archiver.archive import Archive, ArchiveLock
 from archiver.crawl import sitestats
 from archiver.crawl.configure import check_settings, crawl_settings
 from archiver.errors import (
+    ArchiverError,
     ClusterConfigError,
+    ClusterUnavailableError,
     CrawlConfigError,
     is_disk_full,
     one_line,
@@ -220,7 +222,7 @@ def _run_locked(
         report["cluster"] = summary or {}
     if report["stopped"] and process.forced and process.stop_signal is not None:
         report["stopped"]["forced"] = True
-    _save(archive, targets, report)
+    _save(archive, targets, report, str(settings.get("ARCHIVER_CLUSTER") or ""))
     return report
 
 
@@ -231,17 +233,35 @@ def _unit_of(summary: dict[str, Any] | None, slug: str) -> str | None:
     return None
 
 
-def _save(archive: Path, targets: list[Target], report: dict[str, Any]) -> None:
+def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster: str = "") -> None:
     """Record the report in the index's ``crawls`` table (``report["id"]``). An index that
     cannot be written (a full disk) does not lose the report: it is printed all the same, with
-    ``report["not_saved"]`` saying why, and the run is not ok."""
+    ``report["not_saved"]`` saying why, and the run is not ok. In cluster mode
+    (``ARCHIVER_CLUSTER``) the report and the sites go to the item stream instead, for the
+    cluster's index writer."""
     try:
+        if cluster:
+            import redis
+
+            from archiver.cluster.connect import connect
+            from archiver.cluster.stream import Producer
+
+            client = connect(cluster)
+            try:
+                producer = Producer(client)
+                producer.add_sites(t.site for t in targets if t.site is not None)
+                producer.add_report(report)
+            except redis.RedisError as exc:
+                raise ClusterUnavailableError(f"Redis at {cluster}: {one_line(exc)}") from exc
+            finally:
+                client.close()
+            return
         with Index(Archive(archive).index) as index:
             for target in targets:
                 if target.site is not None:
                     index.upsert_site(target.site)
             report["id"] = index.record_crawl(report)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, ArchiverError) as exc:  # ArchiverError: Redis is away
         report["not_saved"] = one_line(exc)
         if report["status"] == "ok":
             report["status"] = "disk full" if is_disk_full(exc) else "failed"
