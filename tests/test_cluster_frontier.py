@@ -58,6 +58,7 @@ def test_one_holder_per_unit_and_a_done_unit_is_not_crawled_again_in_the_round(
     frontier = Frontier(client, n1)
     assert frontier.finish("u", first.run)  # nothing queued: done, lease given up
     assert n2.acquire("u", min_interval_s=600).status == "done"  # ended after n2 started
+    time.sleep(0.01)  # nodes started after the run ended (Redis milliseconds)
     later = Leases(client, "n3", 5)
     assert later.acquire("u", min_interval_s=600).status == "done"  # within the interval
     assert Leases(client, "n4", 5).acquire("u", min_interval_s=0).status == "new"

@@ -138,6 +138,11 @@ def _stopped_line(stopped: dict[str, Any]) -> str:
             f"stopped by {reason}: the pages in hand were finished and indexed; "
             "the next run carries on"
         )
+    if reason in _CLUSTER_FAULTS:
+        return (
+            f"stopped: {_CLUSTER_FAULTS[reason]} ({message}); this node wrote nothing more, its "
+            "records are whole, and the node holding the site now carries on"
+        )
     what = _FAULTS.get(reason, reason.replace("_", " "))
     return (
         f"stopped: {what} ({message}); the WARC files keep only whole records and the index "
@@ -153,6 +158,12 @@ _FAULTS = {
     "captures_write_failed": "captures.db could not be written",
     "index_write_failed": "index.db could not be written",
     "start_failed": "the crawl could not start",
+}
+#: Cluster mode: this node was fenced out (archiver.crawl.cluster).
+_CLUSTER_FAULTS = {
+    "lease_lost": "another node took this node's site over",
+    "node_name_lost": "another process took this node's name",
+    "cluster_failed": "the cluster's Redis failed",
 }
 
 

@@ -163,10 +163,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]); return
 return 0
 """
 
-#: KEYS node; ARGV token, ttl_ms
+#: KEYS node; ARGV token, ttl_ms: 1 renewed (or taken back: it expired while the process
+#: started, and no other process took it), 0 another process has the name
 NODE_RENEW = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]); return 1 end
+if not holder and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 """
 
 

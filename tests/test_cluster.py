@@ -1,0 +1,140 @@
+"""Crawl nodes (issue 17): ``archiver crawl --cluster URL --node NAME`` on a real redis-server,
+fixture sites on their own loopback addresses, real subprocesses killed by PID.
+
+The node-kill test is ``tests.cluster_kill.kill_run`` (bench/cluster_crash_loop.py repeats it):
+three nodes and the index writer; n1 SIGKILLed at a random moment and restarted; then the
+archive checks, every page has exactly one full response record, every article is indexed
+once, the stream is applied, the frontier is empty, no host saw more than 2 requests at once,
+and a second run of the unchanged sites writes no new response record.
+"""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archiver.demo.server import SiteServer
+from tests.cluster_kill import ENV, ROOT, kill_run, node_command
+from tests.fault_site import FaultSite
+from tests.redis_server import RedisServer, free_port
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+def crawl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archiver", "crawl", *args],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--cluster", "http://127.0.0.1:6379/0", "--node", "n1"], 2, "not a Redis URL"),
+        (["--cluster", "redis://127.0.0.1:6379/zero", "--node", "n1"], 2, "must be a number"),
+        (["--cluster", "redis://127.0.0.1:6379/0"], 2, "--cluster needs --node NAME"),
+        (["--cluster", "redis://127.0.0.1:6379/0", "--node", "a b"], 2, "--node 'a b'"),
+        (["--node", "n1"], 2, "--node needs --cluster URL"),
+        (["--cluster", "redis://127.0.0.1:6379/0", "--node", "n1", "-s", "ARCHIVER_CLUSTER_NODE=x"],
+         2, "--cluster URL --node NAME, not -s ARCHIVER_CLUSTER_NODE"),
+    ],
+)  # fmt: skip
+def test_bad_cluster_arguments_are_one_line_and_write_nothing(
+    tmp_path: Path, args: list[str], code: int, says: str
+) -> None:
+    archive = tmp_path / "archive"
+    result = crawl("--url", "http://127.0.0.2:9/news/", "--archive", str(archive), *args)
+    assert result.returncode == code, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not archive.exists()
+
+
+def test_a_redis_that_does_not_answer_is_one_line_and_nothing_is_written(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nobody listens there
+    result = crawl("--url", "http://127.0.0.2:9/news/", "--archive", str(archive),
+                   "--cluster", url, "--node", "n1")  # fmt: skip
+    assert result.returncode == 69
+    assert result.stderr.strip().splitlines() == [
+        f"archiver: Redis at {url} does not answer: " + result.stderr.split("answer: ")[1].strip()
+    ]
+    assert not archive.exists()
+
+
+def test_one_node_crawls_and_a_second_live_node_with_its_name_is_refused(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """While n1 crawls, another process given the name n1 is refused (one line, exit 2) and
+    writes nothing; n1 goes on and crawls the site: WARC files named after it, every page once."""
+    # slow pages: n1 must outlive the twin's start-up and its watch of the name (about 4 s)
+    site = FaultSite(articles=12, per_page=6, faults=False, article_delay=1.0)
+    archive = tmp_path / "archive"
+    with SiteServer(site.routes(), host="127.0.0.2") as server:
+        url = server.base_url + "/news/"
+        first = subprocess.Popen(
+            node_command([url], archive, redis_server.url, "solo"),
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while sum(site.hits.values()) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            files_before = sorted(p.name for p in (archive / "warc").glob("*"))
+            twin = subprocess.run(
+                node_command([url], tmp_path / "other", redis_server.url, "solo"),
+                cwd=ROOT,
+                env=ENV,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert twin.returncode == 2, twin.stderr
+            assert twin.stderr.strip() == (
+                "archiver: --node solo: another running node has this name (give each node its own)"
+            )
+            assert not (tmp_path / "other").exists()
+            out, err = first.communicate(timeout=120)
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+    assert first.returncode == 0, err
+    assert files_before  # n1 was writing while the twin was refused
+    names = sorted(p.name for p in (archive / "warc").glob("*.warc.gz"))
+    assert names and all("-solo-" in name for name in names)
+    assert set(site.hits.values()) == {1}  # every page once
+    assert len(site.hits) == 12 + 12 + 2  # articles, images, listing pages
+    assert site.max_in_flight <= 2
+
+
+def test_a_node_killed_at_a_random_moment_loses_nothing_and_stores_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    seed = random.randrange(1_000_000)
+    outcome = kill_run(tmp_path, seed, second_run=True)
+    assert outcome.problems == [], f"seed {seed}: {outcome.line()}"
+    assert outcome.exit_codes == {"n1": 0, "n2": 0, "n3": 0}
+    assert outcome.duplicates == [] and outcome.lost == [] and outcome.not_indexed == []
+    assert outcome.max_in_flight <= 2
+    assert outcome.second_run_responses == 0, "a second run stored unchanged pages again"
