@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from archiver.cluster.frontier import frontier_keys
 from archiver.demo.server import SiteServer
+from archiver.registry import slug_for_url
 from tests.cluster_kill import ENV, ROOT, kill_run, node_command
 from tests.fault_site import FaultSite
 from tests.redis_server import RedisServer, free_port
@@ -138,3 +140,41 @@ def test_a_node_killed_at_a_random_moment_loses_nothing_and_stores_nothing_twice
     assert outcome.duplicates == [] and outcome.lost == [] and outcome.not_indexed == []
     assert outcome.max_in_flight <= 2
     assert outcome.second_run_responses == 0, "a second run stored unchanged pages again"
+
+
+def test_a_request_in_flight_at_three_takeovers_is_reported_and_not_fetched_again(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """A run left active by two dead holders, each with the same page in flight (a page that
+    kills nodes): the node taking it over a third time sends that page to the dead-letter
+    list, names it in its report, crawls the rest of the site, and finishes the run."""
+    import redis
+
+    site = FaultSite(articles=4, per_page=5, faults=False)
+    archive = tmp_path / "archive"
+    client = redis.Redis.from_url(redis_server.url)
+    with SiteServer(site.routes(), host="127.0.0.3") as server:
+        url = server.base_url + "/news/"
+        unit = slug_for_url(url)
+        crash = server.base_url + "/news/crash.html"
+        client.hset(f"unit:{unit}", mapping={"run": "r0", "state": "active", "seeded": "0"})
+        client.set(f"holder:{unit}", "gone/0123")  # its lease has run out
+        client.hset(f"r:{unit}:r0:inflight", "fp-crash", "gone/0123#7")
+        client.hset(f"r:{unit}:r0:attempts", "fp-crash", 2)
+        client.hset(f"r:{unit}:r0:url", "fp-crash", crash)
+        result = subprocess.run(
+            node_command([url], archive, redis_server.url, "n7"),
+            cwd=ROOT,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"dead letter, in flight at 3 takeovers, not fetched again: {crash}" in result.stdout
+    assert "1 taken over from a node that left them" in result.stdout
+    assert "/news/crash.html" not in site.hits
+    assert site.hits["/news/3.html"] == 1  # the rest of the site was crawled
+    assert frontier_keys(client) == [] and client.llen(f"dead:{unit}") == 0
+    assert client.hget(f"unit:{unit}", "state") == b"done"
+    client.close()

@@ -133,6 +133,7 @@ def crawl(
     if show_progress:
         click.echo("", err=True)  # end the progress line
     problems = report["errors"] or any(s["listing_errors"] for s in report["sites"].values())
+    problems = problems or (report.get("cluster") or {}).get("dead_letters")
     if not quiet or report["status"] != "ok" or problems:
         click.echo(format_report(report, archive))
     if report["exit_code"]:

@@ -112,6 +112,7 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
             lines.append(f"    listing page not read: {problem}")
         if len(listing_errors) > MAX_LISTING_ERRORS:
             lines.append(f"    ... and {len(listing_errors) - MAX_LISTING_ERRORS} more")
+    lines += _cluster_lines(report.get("cluster"))
     stopped = report.get("stopped")
     if stopped:
         lines.append(_stopped_line(stopped))
@@ -119,6 +120,26 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
         lines.append(f"this report could not be saved in index.db: {report['not_saved']}")
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
+
+
+def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
+    """What a crawl node did for the cluster (``archiver.crawl.cluster``), and the requests
+    that were in flight at 3 takeovers (a page that kills nodes: left out, named here)."""
+    if not summary:
+        return []
+    units = summary.get("units", [])
+    lines = [
+        f"node {summary.get('node', '?')}: {len(units)} site(s) crawled, "
+        f"{len(summary.get('finished', []))} run(s) finished; {summary.get('takeovers', 0)} "
+        f"taken over from a node that left them ({summary.get('requeued', 0)} requests put "
+        f"back, {summary.get('recovered', 0)} unnoted records noted)"
+    ]
+    for letter in summary.get("dead_letters", []):
+        lines.append(
+            f"  dead letter, in flight at {letter.get('attempts')} takeovers, not fetched "
+            f"again: {letter.get('url')}"
+        )
+    return lines
 
 
 #: Listing pages that could not be read, shown per site in a report (the rest are counted).
