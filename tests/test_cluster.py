@@ -10,20 +10,25 @@ and a second run of the unchanged sites writes no new response record.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver.cluster.frontier import frontier_keys
 from archiver.demo.server import SiteServer
 from archiver.registry import slug_for_url
+from archiver.warc.records import Fetch
+from archiver.warc.writer import WarcFileWriter
 from tests.cluster_kill import ENV, ROOT, kill_run, node_command
-from tests.fault_site import FaultSite
+from tests.fault_site import LAST_MODIFIED, FaultSite
 from tests.redis_server import RedisServer, free_port
 
 
@@ -142,12 +147,14 @@ def test_a_node_killed_at_a_random_moment_loses_nothing_and_stores_nothing_twice
     assert outcome.second_run_responses == 0, "a second run stored unchanged pages again"
 
 
-def test_a_request_in_flight_at_three_takeovers_is_reported_and_not_fetched_again(
+def test_a_takeover_notes_the_dead_holders_last_record_and_dead_letters_its_killer_page(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    """A run left active by two dead holders, each with the same page in flight (a page that
-    kills nodes): the node taking it over a third time sends that page to the dead-letter
-    list, names it in its report, crawls the rest of the site, and finishes the run."""
+    """A run left active by dead holders: the last one ("gone") wrote article 0's record and was
+    killed before noting it, and a page was in flight at each of two takeovers already (a page
+    that kills nodes). The node taking the site over notes gone's record from its file (so
+    article 0 comes back as a revisit, not a second copy), sends the killer page to the
+    dead-letter list and names it in its report, crawls the rest and finishes the run."""
     import redis
 
     site = FaultSite(articles=4, per_page=5, faults=False)
@@ -157,6 +164,29 @@ def test_a_request_in_flight_at_three_takeovers_is_reported_and_not_fetched_agai
         url = server.base_url + "/news/"
         unit = slug_for_url(url)
         crash = server.base_url + "/news/crash.html"
+        # gone's file: article 0 as the server sends it, never noted in Redis
+        body = site.article_html(0)
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        writer = WarcFileWriter(archive / "warc", unit, node="gone")
+        writer.write_fetch(
+            Fetch(
+                url=server.base_url + "/news/0.html",
+                method="GET",
+                request_headers=[("Host", url.split("/")[2])],
+                request_body=b"",
+                protocol="HTTP/1.1",
+                status=200,
+                reason="OK",
+                response_headers=[
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("ETag", etag),
+                    ("Last-Modified", LAST_MODIFIED),
+                ],
+                body=body,
+            ),
+            {"role": "article", "site": unit},
+        )
+        writer.close()
         client.hset(f"unit:{unit}", mapping={"run": "r0", "state": "active", "seeded": "0"})
         client.set(f"holder:{unit}", "gone/0123")  # its lease has run out
         client.hset(f"r:{unit}:r0:inflight", "fp-crash", "gone/0123#7")
@@ -173,8 +203,16 @@ def test_a_request_in_flight_at_three_takeovers_is_reported_and_not_fetched_agai
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"dead letter, in flight at 3 takeovers, not fetched again: {crash}" in result.stdout
     assert "1 taken over from a node that left them" in result.stdout
+    assert "1 unnoted records noted" in result.stdout
     assert "/news/crash.html" not in site.hits
     assert site.hits["/news/3.html"] == 1  # the rest of the site was crawled
+    responses = Counter()
+    for path in (archive / "warc").glob("*.warc.gz"):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response":
+                    responses[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    assert responses[server.base_url + "/news/0.html"] == 1  # gone's copy; n7's is a revisit
     assert frontier_keys(client) == [] and client.llen(f"dead:{unit}") == 0
     assert client.hget(f"unit:{unit}", "state") == b"done"
     client.close()
