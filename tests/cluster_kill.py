@@ -78,6 +78,8 @@ class Outcome:
     takeovers: int = 0  # units a node took over from a holder that had left them active
     requeued: int = 0  # in-flight requests put back by the takeovers
     recovered: int = 0  # WARC files whose un-noted last capture a takeover noted
+    summaries: list[dict[str, object]] = field(default_factory=list)  # each node's report part
+    outputs: dict[str, str] = field(default_factory=dict)  # what each node printed
 
     def line(self) -> str:
         return (
@@ -100,10 +102,17 @@ def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
 
 
 def kill_run(
-    tmp: Path, seed: int, articles: int = 20, sites: int = 3, second_run: bool = False
+    tmp: Path,
+    seed: int,
+    articles: int = 20,
+    sites: int = 3,
+    second_run: bool = False,
+    victim: str = "n1",
 ) -> Outcome:
     """One run: crawl ``sites`` fixture sites with 3 nodes and an index writer, kill n1 once,
-    restart it; then check the archive, the index and Redis."""
+    restart it; then check the archive, the index and Redis. ``victim="redis"``: kill the
+    redis-server instead (at the same kind of moment) and start it again on its directory
+    and port; the nodes and the writer must carry on through it."""
     rng = random.Random(seed)
     out = Outcome()
     archive = tmp / "archive"
@@ -156,22 +165,28 @@ def kill_run(
         if not out.victim_unit:
             out.problems.append("n1 never took a unit")
             return out
-        victim = by_unit[out.victim_unit]
+        victim_site = by_unit[out.victim_unit]
         total = articles * 2 + (articles + 4) // 5
         out.killed_after = rng.randint(2, int(total * 0.8))
-        while sum(victim.hits.values()) < out.killed_after and time.monotonic() < deadline:
+        while sum(victim_site.hits.values()) < out.killed_after and time.monotonic() < deadline:
             if nodes["n1"].poll() is not None:
                 break
             time.sleep(0.002)
         out.kill_delay_ms = rng.randint(0, 200)
         time.sleep(out.kill_delay_ms / 1000)
-        nodes["n1"].send_signal(signal.SIGKILL)
-        nodes["n1"].wait()
-        start("n1")  # restarted under its name, as systemd would
+        if victim == "redis":
+            server.kill()  # SIGKILL: what the append-only file holds survives
+            time.sleep(0.3)
+            server.start()
+        else:
+            nodes["n1"].send_signal(signal.SIGKILL)
+            nodes["n1"].wait()
+            start("n1")  # restarted under its name, as systemd would
         for name, process in nodes.items():
             out.exit_codes[name] = _wait(process, 120)
+            out.outputs[name] = (process.stdout.read() if process.stdout else b"").decode()
             if out.exit_codes[name] != 0:
-                err = (process.stdout.read() if process.stdout else b"").decode()[-600:]
+                err = out.outputs[name][-600:]
                 out.problems.append(f"{name} exited {out.exit_codes[name]}: {err.strip()}")
         writer.send_signal(signal.SIGTERM)
         _wait(writer, 60)
@@ -230,6 +245,7 @@ def _check(
         versions = Counter(u for (u,) in conn.execute("SELECT url FROM article_versions"))
         for (raw,) in conn.execute("SELECT report FROM crawls"):
             summary = json.loads(raw).get("cluster") or {}
+            out.summaries.append(summary)
             out.takeovers += summary.get("takeovers", 0)
             out.requeued += summary.get("requeued", 0)
             out.recovered += summary.get("recovered", 0)

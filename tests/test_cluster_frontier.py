@@ -242,3 +242,22 @@ def test_captures_in_redis_are_shared_and_the_unnoted_tail_is_recovered(
     assert other.forget_lost(tmp_path, ["s1"]) == ["http://127.0.0.2/2.html"]
     assert other.get("http://127.0.0.2/2.html", "s1") is None
     assert other.get("http://127.0.0.2/1.html", "s1") is not None
+
+
+def test_a_pop_whose_reply_was_lost_is_put_back_by_its_holder(client: redis.Redis) -> None:
+    """Redis restarted (or the client retried a pop that had run): the entry is in flight
+    under this node's token, but the node holds no request for it. The sweep puts it back;
+    the pops the node does hold stay in flight."""
+    leases = Leases(client, "n1", 5)
+    run = leases.acquire("u", 600).run
+    frontier = Frontier(client, leases)
+    for n in range(3):
+        frontier.push("u", run, f"fp{n}", f"r{n}".encode(), 0, False, f"http://a/{n}")
+    held = frontier.pop("u", run)
+    lost = frontier.pop("u", run)  # its reply never reached the node
+    assert held is not None and lost is not None
+    assert frontier.sweep("u", run, {held.pop_id}) == 1
+    assert frontier.pending("u", run) == (2, 1)
+    again = frontier.pop("u", run)
+    assert again is not None and again.fp == lost.fp  # first in line
+    assert frontier.sweep("u", run, {held.pop_id, again.pop_id}) == 0

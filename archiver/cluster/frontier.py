@@ -89,6 +89,18 @@ return 1
 """
 )
 
+#: KEYS holder; ARGV token, prefix, fp, pop id -> 1 put back, 0 not that pop's any more
+PUT_BACK = (
+    _FENCE
+    + """
+local p = ARGV[2]
+if redis.call('HGET', p .. 'inflight', ARGV[3]) ~= ARGV[4] then return 0 end
+redis.call('HDEL', p .. 'inflight', ARGV[3])
+redis.call('ZADD', p .. 'q', '-inf', ARGV[3])
+return 1
+"""
+)
+
 #: KEYS holder, unit; ARGV token
 SEEDED = _FENCE + "redis.call('HSET', KEYS[2], 'seeded', '1'); return 1\n"
 
@@ -129,6 +141,7 @@ class Frontier:
         self._ack = client.register_script(ACK)
         self._seeded = client.register_script(SEEDED)
         self._finish = client.register_script(FINISH)
+        self._put_back = client.register_script(PUT_BACK)
 
     def _fenced(self, unit: str, result: object) -> object:
         if result == -1:
@@ -168,6 +181,23 @@ class Frontier:
             keys=[holder_key(unit)], args=[self.leases.token, run_prefix(unit, run), fp, pop_id]
         )
         return self._fenced(unit, result) == 1
+
+    def sweep(self, unit: str, run: str, outstanding: set[str]) -> int:
+        """Put back this node's in-flight entries it does not know of: pops whose reply was
+        lost (Redis restarted, or the client retried a pop that had run). Without this they
+        would stay in flight, and the run never finish. ``outstanding``: the pop ids this
+        process holds requests of. Returns how many were put back."""
+        mine = self.leases.token + "#"
+        back = 0
+        for fp, pop_id in self.client.hgetall(run_prefix(unit, run) + "inflight").items():
+            pop = _text(pop_id)
+            if pop.startswith(mine) and pop not in outstanding:
+                result = self._put_back(
+                    keys=[holder_key(unit)],
+                    args=[self.leases.token, run_prefix(unit, run), _text(fp), pop],
+                )
+                back += self._fenced(unit, result) == 1
+        return back
 
     def mark_seeded(self, unit: str) -> None:
         """The run's start requests are all queued (a holder killed before this seeds again)."""

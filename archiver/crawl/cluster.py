@@ -75,7 +75,7 @@ class ClusterScheduler(Scheduler):
         if not url:
             raise NotConfigured("ClusterScheduler needs ARCHIVER_CLUSTER")
         scheduler = cls(
-            server=connect(url),
+            server=connect(url, check=False),
             persist=True,
             queue_cls="archiver.crawl.cluster.LeasedQueue",
             dupefilter=NoDupeFilter(),
@@ -142,6 +142,7 @@ class LeasedQueue(Base):
             if popped is None:
                 continue
             self._next = (self._next + step + 1) % len(held)
+            self.node.outstanding.add(popped.pop_id)
             request = request_from_dict(self.serializer.loads(popped.blob), spider=self.spider)
             request.meta[POPPED] = (unit, run, popped.fp, popped.pop_id)
             return request
@@ -163,7 +164,7 @@ class ClusterNode:
         if not url or not node:
             raise NotConfigured("cluster mode needs ARCHIVER_CLUSTER and ARCHIVER_CLUSTER_NODE")
         self.crawler = crawler
-        self.client = connect(url)
+        self.client = connect(url, check=False)
         ttl = settings.getfloat("ARCHIVER_CLUSTER_LEASE_TTL")
         #: the token ``run.run_cluster`` registered the node's name with
         self.leases = Leases(self.client, node, ttl, settings.get("ARCHIVER_CLUSTER_TOKEN"))
@@ -174,6 +175,7 @@ class ClusterNode:
         self.units: dict[str, list[str]] = {}  # unit -> its slugs (this run's sites)
         self.unit_of: dict[str, str] = {}  # slug -> unit
         self.held: dict[str, str] = {}  # unit -> run, while this node holds it
+        self.outstanding: set[str] = set()  # pop ids of the requests this process has
         self.settled: set[str] = set()  # units done for this round (by us or by others)
         self.summary: dict[str, Any] = {
             "node": node,
@@ -234,6 +236,7 @@ class ClusterNode:
         if popped is None:
             return
         unit, run, fp, pop_id = popped
+        self.outstanding.discard(pop_id)
         if self.held.get(unit) != run:
             return  # lost meanwhile: the next holder fetches it again
         try:
@@ -253,6 +256,12 @@ class ClusterNode:
             if not self.leases.renew(unit):
                 self.lost(unit, LeaseLost(f"unit {unit}: lease renewal refused"))
         for unit, run in list(self.held.items()):
+            try:
+                if self.frontier.sweep(unit, run, self.outstanding):
+                    logger.warning("unit %s: pops lost with a Redis reply put back", unit)
+            except LeaseLost as exc:
+                self.lost(unit, exc)
+                continue
             if self.frontier.pending(unit, run) == (0, 0) and self._finish(unit, run):
                 self.held.pop(unit, None)
                 self.settled.add(unit)

@@ -246,7 +246,7 @@ def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster:
             from archiver.cluster.connect import connect
             from archiver.cluster.stream import Producer
 
-            client = connect(cluster)
+            client = connect(cluster, check=False)  # checked at start; retried now
             try:
                 producer = Producer(client)
                 producer.add_sites(t.site for t in targets if t.site is not None)
