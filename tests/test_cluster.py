@@ -36,10 +36,21 @@ from tests.redis_server import RedisServer, free_port
 
 
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path_factory.mktemp("redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_server(shared_redis: RedisServer) -> RedisServer:
+    """The module's redis-server, emptied: no test sees another's frontier, captures or
+    stream entries."""
+    import redis
+
+    with redis.Redis.from_url(shared_redis.url) as client:
+        client.flushall()
+    return shared_redis
 
 
 def crawl(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
