@@ -489,3 +489,35 @@ def test_a_batch_committed_but_not_acknowledged_is_skipped_not_applied_again(
     assert result.returncode == 0, result.stderr
     assert "applied 1 entries" in result.stdout and "10 applied before, skipped" in result.stdout
     assert_applied_once(archive, redis_server.url, 11)
+
+
+# -- archiver check, over every node's files ---------------------------------------------------------
+def test_check_reads_every_nodes_files_and_flags_a_page_stored_twice(
+    crawled, tmp_path: Path
+) -> None:
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(crawled.archive, archive, ignore=shutil.ignore_patterns(".lock"))
+    assert run_cli("check", archive=archive).returncode == 0
+    url, name, offset, length = crawled.index_rows(
+        "SELECT url, warc_filename, warc_offset, warc_length FROM articles ORDER BY url LIMIT 1"
+    )[0]
+    with open(archive / "warc" / name, "rb") as source:
+        source.seek(offset)
+        member = source.read(length)  # the article's response record, one gzip member
+    # another node's file (its name in the file name) holding the same page, in full, again:
+    # what a node killed between its record and its capture note can leave
+    slug = name.rsplit("-", 2)[0]
+    (archive / "warc" / f"{slug}-20260101000000-node2-00000.warc.gz").write_bytes(member)
+
+    result = run_cli("check", archive=archive)
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    assert len(problems) == 1, result.stderr
+    assert problems[0].startswith(f"stored twice: {url} (sha1:")
+    copies = problems[0].split("has 2 full copies: ")[1].split(", ")
+    assert sorted(copies) == sorted(
+        [f"{name}@{offset}", f"{slug}-20260101000000-node2-00000.warc.gz@0"]
+    )
+    assert result.stdout.startswith(f"checked {len(list((archive / 'warc').iterdir()))} WARC files")
