@@ -333,29 +333,46 @@ def comparable(export_text: str) -> list[dict]:
 
 
 def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
-    crawled, redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, tmp_path: Path
 ) -> None:
+    """The fixture sites crawled twice on one machine, on servers of this test's own (the
+    session's servers count their requests for other tests): into index.db directly, and
+    through the stream (``ARCHIVER_CLUSTER``) with the index writer draining it."""
+    from archiver.demo.server import SiteServer
+    from tests import fixture_sites
     from tests.conftest import LOOPBACK, SITES
-    from tests.fixture_sites import LISTINGS
 
-    archive = tmp_path / "archive"
+    routes = {
+        "joomla": fixture_sites.joomla_routes(),
+        "wordpress": fixture_sites.wordpress_routes(),
+        "legacy": fixture_sites.legacy_routes(),
+    }
+    servers = {name: SiteServer(routes[name]).start() for name in SITES}
+    plain_archive, archive = tmp_path / "plain", tmp_path / "archive"
     writer = start_writer(redis_server.url, archive)
     try:
         urls = []
         for name in SITES:
-            urls += ["--url", crawled.servers[name].base_url + LISTINGS[name]]
+            urls += ["--url", servers[name].base_url + fixture_sites.LISTINGS[name]]
+        plain_crawl = run_cli("crawl", *urls, *LOOPBACK, archive=plain_archive)
+        assert plain_crawl.returncode == 0, plain_crawl.stdout + plain_crawl.stderr
         cluster = ["-s", f"ARCHIVER_CLUSTER={redis_server.url}"]
         result = run_cli("crawl", *urls, *LOOPBACK, *cluster, archive=archive)
         assert result.returncode == 0, result.stdout + result.stderr
         # the writer applies the run's last entries (its report) within a few reads
         wait_for(lambda: stream_state(redis_server.url)[1:] == (0, 0), 60)
     finally:
+        for server in servers.values():
+            server.stop()
         writer.send_signal(signal.SIGTERM)
         out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     assert out.startswith("stopped by SIGTERM: applied ")
 
-    plain = run_cli("export", archive=crawled.archive)
+    def index_rows(where: Path, sql: str) -> list[tuple]:
+        return rows(where / "index.db", sql)
+
+    plain = run_cli("export", archive=plain_archive)
     streamed = run_cli("export", archive=archive)
     assert streamed.returncode == 0, streamed.stderr
     assert len(streamed.stdout.splitlines()) >= 20
@@ -364,18 +381,18 @@ def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
         "SELECT url, iif(kind = 'requisite', '', article_url), site, kind, mime, size, sha1,"
         " status FROM media ORDER BY url"
     )
-    assert rows(archive / "index.db", media) == crawled.index_rows(media)
+    assert index_rows(archive, media) == index_rows(plain_archive, media)
     sites = "SELECT slug, walked IS NOT NULL, last_crawl IS NOT NULL FROM sites ORDER BY slug"
-    assert rows(archive / "index.db", sites) == crawled.index_rows(sites)
-    assert rows(archive / "index.db", "SELECT count(*), min(status) FROM crawls") == [(1, "ok")]
-    assert rows(archive / "index.db", "SELECT count(*) FROM article_versions") == [(0,)]
+    assert index_rows(archive, sites) == index_rows(plain_archive, sites)
+    assert index_rows(archive, "SELECT count(*), min(status) FROM crawls") == [(1, "ok")]
+    assert index_rows(archive, "SELECT count(*) FROM article_versions") == [(0,)]
     with Index(archive / "index.db") as index:
         assert index.stream_id() == stream_state(redis_server.url)[0]
     # and it is searchable as the plain crawl is
     search = ["search", "คุณธรรม", "--json"]
     hits = [h["url"] for h in json.loads(run_cli(*search, archive=archive).stdout)]
     assert hits and sorted(hits) == sorted(
-        h["url"] for h in json.loads(run_cli(*search, archive=crawled.archive).stdout)
+        h["url"] for h in json.loads(run_cli(*search, archive=plain_archive).stdout)
     )
 
 
