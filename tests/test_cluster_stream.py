@@ -333,29 +333,46 @@ def comparable(export_text: str) -> list[dict]:
 
 
 def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
-    crawled, redis_server: RedisServer, tmp_path: Path
+    redis_server: RedisServer, tmp_path: Path
 ) -> None:
+    """The fixture sites crawled twice on one machine, on servers of this test's own (the
+    session's servers count their requests for other tests): into index.db directly, and
+    through the stream (``ARCHIVER_CLUSTER``) with the index writer draining it."""
+    from archiver.demo.server import SiteServer
+    from tests import fixture_sites
     from tests.conftest import LOOPBACK, SITES
-    from tests.fixture_sites import LISTINGS
 
-    archive = tmp_path / "archive"
+    routes = {
+        "joomla": fixture_sites.joomla_routes(),
+        "wordpress": fixture_sites.wordpress_routes(),
+        "legacy": fixture_sites.legacy_routes(),
+    }
+    servers = {name: SiteServer(routes[name]).start() for name in SITES}
+    plain_archive, archive = tmp_path / "plain", tmp_path / "archive"
     writer = start_writer(redis_server.url, archive)
     try:
         urls = []
         for name in SITES:
-            urls += ["--url", crawled.servers[name].base_url + LISTINGS[name]]
+            urls += ["--url", servers[name].base_url + fixture_sites.LISTINGS[name]]
+        plain_crawl = run_cli("crawl", *urls, *LOOPBACK, archive=plain_archive)
+        assert plain_crawl.returncode == 0, plain_crawl.stdout + plain_crawl.stderr
         cluster = ["-s", f"ARCHIVER_CLUSTER={redis_server.url}"]
         result = run_cli("crawl", *urls, *LOOPBACK, *cluster, archive=archive)
         assert result.returncode == 0, result.stdout + result.stderr
         # the writer applies the run's last entries (its report) within a few reads
         wait_for(lambda: stream_state(redis_server.url)[1:] == (0, 0), 60)
     finally:
+        for server in servers.values():
+            server.stop()
         writer.send_signal(signal.SIGTERM)
         out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     assert out.startswith("stopped by SIGTERM: applied ")
 
-    plain = run_cli("export", archive=crawled.archive)
+    def index_rows(where: Path, sql: str) -> list[tuple]:
+        return rows(where / "index.db", sql)
+
+    plain = run_cli("export", archive=plain_archive)
     streamed = run_cli("export", archive=archive)
     assert streamed.returncode == 0, streamed.stderr
     assert len(streamed.stdout.splitlines()) >= 20
@@ -364,18 +381,18 @@ def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
         "SELECT url, iif(kind = 'requisite', '', article_url), site, kind, mime, size, sha1,"
         " status FROM media ORDER BY url"
     )
-    assert rows(archive / "index.db", media) == crawled.index_rows(media)
+    assert index_rows(archive, media) == index_rows(plain_archive, media)
     sites = "SELECT slug, walked IS NOT NULL, last_crawl IS NOT NULL FROM sites ORDER BY slug"
-    assert rows(archive / "index.db", sites) == crawled.index_rows(sites)
-    assert rows(archive / "index.db", "SELECT count(*), min(status) FROM crawls") == [(1, "ok")]
-    assert rows(archive / "index.db", "SELECT count(*) FROM article_versions") == [(0,)]
+    assert index_rows(archive, sites) == index_rows(plain_archive, sites)
+    assert index_rows(archive, "SELECT count(*), min(status) FROM crawls") == [(1, "ok")]
+    assert index_rows(archive, "SELECT count(*) FROM article_versions") == [(0,)]
     with Index(archive / "index.db") as index:
         assert index.stream_id() == stream_state(redis_server.url)[0]
     # and it is searchable as the plain crawl is
     search = ["search", "คุณธรรม", "--json"]
     hits = [h["url"] for h in json.loads(run_cli(*search, archive=archive).stdout)]
     assert hits and sorted(hits) == sorted(
-        h["url"] for h in json.loads(run_cli(*search, archive=crawled.archive).stdout)
+        h["url"] for h in json.loads(run_cli(*search, archive=plain_archive).stdout)
     )
 
 
@@ -489,3 +506,35 @@ def test_a_batch_committed_but_not_acknowledged_is_skipped_not_applied_again(
     assert result.returncode == 0, result.stderr
     assert "applied 1 entries" in result.stdout and "10 applied before, skipped" in result.stdout
     assert_applied_once(archive, redis_server.url, 11)
+
+
+# -- archiver check, over every node's files ---------------------------------------------------------
+def test_check_reads_every_nodes_files_and_flags_a_page_stored_twice(
+    crawled, tmp_path: Path
+) -> None:
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(crawled.archive, archive, ignore=shutil.ignore_patterns(".lock"))
+    assert run_cli("check", archive=archive).returncode == 0
+    url, name, offset, length = crawled.index_rows(
+        "SELECT url, warc_filename, warc_offset, warc_length FROM articles ORDER BY url LIMIT 1"
+    )[0]
+    with open(archive / "warc" / name, "rb") as source:
+        source.seek(offset)
+        member = source.read(length)  # the article's response record, one gzip member
+    # another node's file (its name in the file name) holding the same page, in full, again:
+    # what a node killed between its record and its capture note can leave
+    slug = name.rsplit("-", 2)[0]
+    (archive / "warc" / f"{slug}-20260101000000-node2-00000.warc.gz").write_bytes(member)
+
+    result = run_cli("check", archive=archive)
+    assert result.returncode == 1
+    problems = result.stderr.splitlines()
+    assert len(problems) == 1, result.stderr
+    assert problems[0].startswith(f"stored twice: {url} (sha1:")
+    copies = problems[0].split("has 2 full copies: ")[1].split(", ")
+    assert sorted(copies) == sorted(
+        [f"{name}@{offset}", f"{slug}-20260101000000-node2-00000.warc.gz@0"]
+    )
+    assert result.stdout.startswith(f"checked {len(list((archive / 'warc').iterdir()))} WARC files")
