@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cluster_crash_loop.py --runs 20
     .venv/bin/python bench/cluster_crash_loop.py --runs 5 --articles 40 --second-run
+    .venv/bin/python bench/cluster_crash_loop.py --runs 10 --victim redis  # redis-server instead
 
 Each run (``tests.cluster_kill.kill_run``): a fresh redis-server (AOF, fsync always) and
 archive; three fixture sites of ``--articles`` articles (30 ms a page) on 127.0.0.2-4; the
@@ -36,13 +37,23 @@ def main() -> None:
     parser.add_argument(
         "--second-run", action="store_true", help="then crawl again: no new response records"
     )
+    parser.add_argument(
+        "--victim",
+        choices=("n1", "redis"),
+        default="n1",
+        help="what is SIGKILLed: node n1 (restarted) or redis-server (started again on its files)",
+    )
     args = parser.parse_args()
     held = takeovers = requeued = refetched = duplicates = lost = 0
     for n in range(args.runs):
         began = time.monotonic()
         with tempfile.TemporaryDirectory() as tmp:
             out = kill_run(
-                Path(tmp), args.seed * 1000 + n, articles=args.articles, second_run=args.second_run
+                Path(tmp),
+                args.seed * 1000 + n,
+                articles=args.articles,
+                second_run=args.second_run,
+                victim=args.victim,
             )
         ok = not out.problems
         held += ok

@@ -62,7 +62,8 @@ def node_command(urls: list[str], archive: Path, cluster: str, node: str, *extra
 class Outcome:
     """What one run left, and what went wrong (``problems``: empty when everything held)."""
 
-    killed_after: int = 0  # requests the victim's site had served when n1 was killed
+    victim: str = "n1"  # what was killed: node n1, or redis-server
+    killed_after: int = 0  # requests n1's site had served at the kill
     kill_delay_ms: int = 0
     victim_unit: str = ""
     refetched: int = 0  # URLs a site served more than once
@@ -83,8 +84,8 @@ class Outcome:
 
     def line(self) -> str:
         return (
-            f"n1 killed after {self.killed_after} requests + {self.kill_delay_ms} ms "
-            f"(unit {self.victim_unit}); refetched {self.refetched}, responses "
+            f"{self.victim} killed after {self.killed_after} requests + {self.kill_delay_ms} ms "
+            f"(n1's unit {self.victim_unit}); refetched {self.refetched}, responses "
             f"{self.responses}, revisits {self.revisits}, duplicates {len(self.duplicates)}, "
             f"lost {len(self.lost)}, not indexed {len(self.not_indexed)}, "
             f"max per host {self.max_in_flight}; takeovers {self.takeovers} "
@@ -114,7 +115,7 @@ def kill_run(
     redis-server instead (at the same kind of moment) and start it again on its directory
     and port; the nodes and the writer must carry on through it."""
     rng = random.Random(seed)
-    out = Outcome()
+    out = Outcome(victim=victim)
     archive = tmp / "archive"
     faults = [
         FaultSite(articles=articles, per_page=5, faults=False, article_delay=0.03)
