@@ -14,11 +14,12 @@ import hashlib
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -315,3 +316,92 @@ def test_two_nodes_export_what_one_machine_does(tmp_path: Path, redis_server: Re
         run_cli("export", archive=tmp_path / "plain").stdout
     )
     assert run_cli("check", archive=archive).returncode == 0
+
+
+def test_a_node_paused_past_its_lease_is_fenced_out_and_stops(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """n1 is frozen (SIGSTOP) longer than its lease while n2 waits for the site: n2 takes it
+    over and finishes it. n1, thawed (SIGCONT), finds its token gone: it stops at once with
+    one line saying so (exit 1) and queues, acks and notes nothing more; the archive holds
+    every page once (a page n1 had in flight and n2 fetched again is a revisit)."""
+    import redis
+
+    site = FaultSite(articles=16, per_page=4, faults=False, article_delay=0.15)
+    archive = tmp_path / "archive"
+    client = redis.Redis.from_url(redis_server.url)
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "index-writer", "--cluster", redis_server.url,
+         "--archive", str(archive)],
+        cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    nodes: dict[str, subprocess.Popen[str]] = {}
+    try:
+        with SiteServer(site.routes(), host="127.0.0.5") as server:
+            url = server.base_url + "/news/"
+            unit = slug_for_url(url)
+
+            def start(name: str) -> None:
+                nodes[name] = subprocess.Popen(
+                    node_command([url], archive, redis_server.url, name),
+                    cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                    text=True,
+                )  # fmt: skip
+
+            def wait_for(what: Callable[[], bool], seconds: float = 60) -> None:
+                deadline = time.monotonic() + seconds
+                while not what():
+                    assert time.monotonic() < deadline, "timed out"
+                    time.sleep(0.02)
+
+            start("n1")
+            wait_for(lambda: (client.get(f"holder:{unit}") or b"").startswith(b"n1/"))
+            wait_for(lambda: sum(site.hits.values()) >= 8)
+            start("n2")
+            wait_for(lambda: client.exists("node:n2") == 1)  # n2 is up, waiting for the site
+            nodes["n1"].send_signal(signal.SIGSTOP)
+            wait_for(lambda: (client.get(f"holder:{unit}") or b"").startswith(b"n2/"), 30)
+            nodes["n1"].send_signal(signal.SIGCONT)
+            out1, _ = nodes["n1"].communicate(timeout=120)
+            out2, _ = nodes["n2"].communicate(timeout=120)
+    finally:
+        for process in nodes.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        writer.send_signal(signal.SIGTERM)
+        writer.wait(timeout=60)
+    assert nodes["n1"].returncode == 1, out1
+    assert "stopped: another node took this node's site over" in out1
+    assert nodes["n2"].returncode == 0, out2
+    drained = subprocess.run(
+        [sys.executable, "-m", "archiver", "index-writer", "--cluster", redis_server.url,
+         "--archive", str(archive), "--once"],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert drained.returncode == 0, drained.stderr
+    with sqlite3.connect(archive / "index.db") as conn:
+        reports = [
+            json.loads(raw)["cluster"] for (raw,) in conn.execute("SELECT report FROM crawls")
+        ]
+    assert sorted((r["node"], r["takeovers"], r["lost"]) for r in reports) == [
+        ("n1", 0, [unit]),
+        ("n2", 1, []),
+    ]
+    responses: Counter[str] = Counter()
+    for path in (archive / "warc").glob("*.warc.gz"):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                if record.rec_type == "response" and not uri.endswith("robots.txt"):
+                    responses[uri] += 1
+    assert [u for u, n in responses.items() if n > 1] == []
+    assert len(responses) == 16 + 16 + 4  # every article, image and listing page, once
+    check = subprocess.run(
+        [sys.executable, "-m", "archiver", "check", "--archive", str(archive)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert frontier_keys(client) == []
+    assert site.max_in_flight <= 2  # n1 thawed with requests out, n2 fetching: still 2
+    client.close()

@@ -216,7 +216,11 @@ class WarcCapture:
         }
         fetch = fetch_from(request, response)
         looked = request.meta.get(names.EARLIER)
-        if looked is not None and looked[0] == response.url:
+        # A crawl node looks again for a 200: another node may have noted this URL while this
+        # request was out (it took the site over while this node was paused): a revisit then.
+        # (A 304 answers the validators of the capture looked up before the request.)
+        fresh = bool(self.node) and response.status != 304
+        if looked is not None and looked[0] == response.url and not fresh:
             earlier = looked[1]
         else:
             earlier = self.captures.get(response.url, slug)
