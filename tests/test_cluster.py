@@ -219,6 +219,8 @@ def test_a_takeover_notes_the_dead_holders_last_record_and_dead_letters_its_kill
     assert f"dead letter, in flight at 3 takeovers, not fetched again: {crash}" in result.stdout
     assert "1 taken over from a node that left them" in result.stdout
     assert "1 unnoted records noted" in result.stdout
+    # the articles n7 handed to the stream (0 and its copy from gone's file included)
+    assert "4 articles to the index writer; 4 media;" in result.stdout
     assert "/news/crash.html" not in site.hits
     assert site.hits["/news/3.html"] == 1  # the rest of the site was crawled
     responses = Counter()

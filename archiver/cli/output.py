@@ -92,18 +92,28 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
 
 def format_report(report: dict[str, Any], archive: Path) -> str:
     name = f"crawl {report['id']}" if report.get("id") else "crawl"  # (unsaved: no id)
+    if report.get("cluster"):  # a crawl node: the index writer tells new from unchanged
+        articles = f"{report.get('articles_streamed', 0)} articles to the index writer"
+    else:
+        articles = (
+            f"{report['articles_new']} new, {report['articles_changed']} changed, "
+            f"{report['articles_unchanged']} unchanged articles"
+        )
     lines = [
-        f"{name} {report['status']} in {report['seconds']} s: "
-        f"{report['articles_new']} new, {report['articles_changed']} changed, "
-        f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
+        f"{name} {report['status']} in {report['seconds']} s: {articles}; {report['media']} media; "
         f"{report['responses']} responses ({report['revisits']} revisits), "
         f"{report['bytes'] / 1e6:.2f} MB of WARC"
     ]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
         state = f"FAILED: nothing could be crawled ({errors})" if site["failed"] else errors
+        counted = (
+            f"{site.get('articles_streamed', 0)} articles"
+            if report.get("cluster")
+            else f"{site['articles_new']} new"
+        )
         lines.append(
-            f"  {slug}: {site['articles_new']} new, {site['media']} media, "
+            f"  {slug}: {counted}, {site['media']} media, "
             f"{site['known']} already archived, {site['skipped']} pages skipped; "
             f"{state}"
         )

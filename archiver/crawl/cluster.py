@@ -43,6 +43,7 @@ from archiver.cluster.frontier import Frontier
 from archiver.cluster.lease import MAX_ATTEMPTS, LeaseLost, Leases, node_of_token, units
 from archiver.crawl import sitestats
 from archiver.crawl.recorder import WarcCapture, slug_for
+from archiver.extract.items import ArticleItem
 from archiver.registry import host_of
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,14 @@ class ClusterNode:
         crawler.signals.connect(node.engine_started, signal=signals.engine_started)
         crawler.signals.connect(node.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(node.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(node.item_scraped, signal=signals.item_scraped)
         return node
+
+    def item_scraped(self, item: object) -> None:
+        """Count the articles handed to the stream, per site: whether each is new, changed or
+        unchanged is for the index writer to find (this node's report cannot say)."""
+        if isinstance(item, ArticleItem) and item.warc is not None:
+            sitestats.inc(self.crawler.stats, item.site, names.ARTICLES_STREAMED)
 
     # -- start -------------------------------------------------------------------------------
     def engine_started(self) -> None:

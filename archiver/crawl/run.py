@@ -310,6 +310,7 @@ def _report(
             "listings": target.urls,
             "responses": stats.get(names.RESPONSES, 0),
             "articles_new": stats.get("archiver/articles_new", 0),
+            "articles_streamed": stats.get(names.ARTICLES_STREAMED, 0),
             "articles_changed": stats.get("archiver/articles_changed", 0),
             "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
             "media": sum(stats.get(names.MEDIA_PREFIX + role, 0) for role in names.MEDIA_ROLES),
@@ -329,6 +330,7 @@ def _report(
         key: sum(site[key] for site in per_site.values())
         for key in (
             "articles_new",
+            "articles_streamed",
             "articles_changed",
             "articles_unchanged",
             "media",
