@@ -58,12 +58,19 @@ class Archive:
     def lock_file(self) -> Path:
         return self.root / ".lock"
 
+    @property
+    def writer_lock_file(self) -> Path:
+        """Held by the cluster's index writer (``archiver index-writer``): one per index. Not
+        ``.lock``: a crawl on the same machine runs beside it."""
+        return self.root / ".index-writer.lock"
+
 
 class ArchiveLock:
     """``with ArchiveLock(archive, "crawl"):`` or ArchiveLockedError naming the holder."""
 
-    def __init__(self, archive: Path, purpose: str) -> None:
-        self.path = Archive.of(archive).lock_file
+    def __init__(self, archive: Path, purpose: str, path: Path | None = None) -> None:
+        """``path``: another lock file of the archive than ``.lock``."""
+        self.path = path or Archive.of(archive).lock_file
         self.purpose = purpose
         self._fd: int | None = None
 

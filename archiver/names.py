@@ -53,6 +53,8 @@ REVISITS = "archiver/revisits"
 WARC_BYTES = "archiver/warc_bytes"
 WARC_RECORDS = "archiver/warc_records"
 ARTICLES_PREFIX = "archiver/articles_"  # + new | changed | unchanged
+#: Cluster mode: articles handed to the item stream (the index writer counts new/changed).
+ARTICLES_STREAMED = "archiver/articles_streamed"
 ARTICLES_KNOWN = "archiver/articles_known"
 MEDIA_PREFIX = "archiver/media_"  # + image | attachment | requisite
 NOT_ARCHIVED = "archiver/not_archived"
@@ -66,3 +68,5 @@ START_LISTINGS_FAILED = "archiver/start_listings_failed"
 RETRY_AFTER_TOO_LONG = "archiver/retry_after_too_long"
 STOPPED = "archiver/stopped"
 STOPPED_DETAIL = "archiver/stopped_detail"
+#: What a cluster node did in its run (units, takeovers, recovered records, dead letters).
+CLUSTER_SUMMARY = "archiver/cluster"

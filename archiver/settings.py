@@ -86,12 +86,32 @@ ARCHIVER_WORKERS = None
 #: seconds (``archiver.crawl.pipelines``).
 ARCHIVER_INDEX_BATCH = 100
 ARCHIVER_INDEX_BATCH_SECONDS = 1.0
+#: Cluster mode: the Redis URL (``redis://HOST:PORT/DB``) of the cluster. Set, the items go to
+#: its item stream (``archiver.crawl.stream_pipeline``) for the one ``archiver index-writer``,
+#: and so do the run's report and sites; empty (one machine): into ``index.db`` directly.
+ARCHIVER_CLUSTER = ""
+#: Both pipelines are listed; the one ARCHIVER_CLUSTER does not select declines to start.
 ITEM_PIPELINES = {
     "archiver.crawl.pipelines.IndexPipeline": 300,
+    "archiver.crawl.stream_pipeline.StreamPipeline": 300,
 }
 #: Each response's callback output runs through this many tasks: 100 (the default) costs CPU
 #: for nothing here (FACTS.md: 8 made a fetch-only crawl 1.6x cheaper).
 CONCURRENT_ITEMS = 8
+
+# -- cluster mode (archiver crawl --cluster URL --node NAME; archiver.crawl.cluster) ------------
+#: Set by ``--node`` (with ``--cluster``, which sets ARCHIVER_CLUSTER above), not by hand:
+#: this crawl node's name; set, the node shares the frontier, the leases and the captures.
+ARCHIVER_CLUSTER_NODE = ""
+ARCHIVER_CLUSTER_TOKEN = ""  # the node's fencing token, set by the crawl itself
+#: Seconds a node's lease on a unit (the sites sharing a host) lasts unless renewed (every
+#: third of it): how long a killed node's unit waits before another node takes it over.
+ARCHIVER_CLUSTER_LEASE_TTL = 30.0
+#: Units (sites) one node process crawls at once.
+ARCHIVER_CLUSTER_UNITS = 16
+#: A unit whose last run ended less than this many seconds ago is not crawled again (nor one
+#: that ended after this node started): nodes on the same hourly timer crawl each site once.
+ARCHIVER_CLUSTER_MIN_INTERVAL = 1800.0
 
 # -- housekeeping ---------------------------------------------------------------------------------
 REMOTE_CONTROL_ENABLED = False  # an HTTP server able to run code: not wanted
@@ -121,6 +141,12 @@ setting_rules: tuple[tuple[str, type | tuple[str, ...], float | None, float | No
     ("ARCHIVER_WORKERS", int, 0, 256),  # unset (or empty): one per core but one
     ("ARCHIVER_INDEX_BATCH", int, 1, None),
     ("ARCHIVER_INDEX_BATCH_SECONDS", float, 0, None),
+    ("ARCHIVER_CLUSTER", str, None, None),  # and a Redis URL when set (cluster.connect)
+    ("ARCHIVER_CLUSTER_NODE", str, None, None),
+    ("ARCHIVER_CLUSTER_TOKEN", str, None, None),
+    ("ARCHIVER_CLUSTER_LEASE_TTL", float, 0.1, None),
+    ("ARCHIVER_CLUSTER_UNITS", int, 1, None),
+    ("ARCHIVER_CLUSTER_MIN_INTERVAL", float, 0, None),
     ("USER_AGENT", str, 1, None),
     ("ROBOTSTXT_OBEY", bool, None, None),
     ("CONCURRENT_REQUESTS", int, 1, None),

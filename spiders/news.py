@@ -36,6 +36,7 @@ from twisted.python.failure import Failure
 from archiver import names
 from archiver.archive import Archive
 from archiver.crawl import sitestats
+from archiver.errors import ArchiverError
 from archiver.extract.items import ArticleItem, MediaItem
 from archiver.extract.pages import NotAPage, page_text
 from archiver.extract.requisites import (
@@ -62,6 +63,22 @@ ERROR_KINDS = {
     "ResponseNeverReceived": "connection_lost",
     "TCPTimedOutError": "TimeoutError",
 }
+
+
+def _stream_walked(url: str, slugs: list[str], when: str) -> None:
+    """Cluster mode: the walked listings to the item stream, for the one index writer."""
+    import redis
+
+    from archiver.cluster.connect import connect
+    from archiver.cluster.stream import WALKED, Producer
+
+    client = connect(url)
+    try:
+        Producer(client).add_many((WALKED, {"slug": slug, "when": when}) for slug in slugs)
+    except redis.RedisError as exc:
+        raise ArchiverError(f"Redis at {url}: {exc}") from exc
+    finally:
+        client.close()
 
 
 def _now() -> str:
@@ -135,6 +152,8 @@ class NewsSpider(scrapy.Spider):
         self.recheck_before = ""  # known articles last seen before this are fetched again
         self.workers = PageWorkers(0)  # article pages are processed here (set from settings)
         self.fetch_requisites = True  # ARCHIVER_REQUISITES
+        #: Cluster mode: the sites whose run this node finished (``archiver.crawl.cluster``).
+        self.cluster_finished: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -171,12 +190,24 @@ class NewsSpider(scrapy.Spider):
         # out of the collector's sight, full collections stop pausing the reactor for ~0.1 s.
         gc.freeze()
         self._load_archive_state()
-        for state in self.sites.values():
-            for listing in state.listings:
-                state.listing_pages.add(canonical_url(listing))
-                request = self._listing_request(state, listing, listing, dont_filter=True)
-                request.meta[names.START] = True  # one of the site's own listing URLs
+        if self.settings.get("ARCHIVER_CLUSTER_NODE"):  # the node seeds the sites it leases
+            return
+        for slug in self.sites:
+            for request in self.seed_requests(slug):
                 yield request
+
+    def seed_requests(self, slug: str) -> list[scrapy.Request]:
+        """The requests a run of site ``slug`` starts from: its listing URLs. In cluster mode
+        (``archiver.crawl.cluster``) the node that starts a run of the site's unit pushes them
+        to the shared frontier; otherwise they are this spider's start requests."""
+        state = self.sites[slug]
+        requests = []
+        for listing in state.listings:
+            state.listing_pages.add(canonical_url(listing))
+            request = self._listing_request(state, listing, listing, dont_filter=True)
+            request.meta[names.START] = True  # one of the site's own listing URLs
+            requests.append(request)
+        return requests
 
     def _load_archive_state(self) -> None:
         """What this archive already holds for each site: indexed articles and media (not
@@ -209,15 +240,24 @@ class NewsSpider(scrapy.Spider):
         self.workers.close()
         if reason != "finished":
             return
-        path = Archive.of_settings(self.settings).index
+        when = _now()
+        walked = [
+            state.slug
+            for state in self.sites.values()
+            if not state.cut_short and not state.listing_failed
+        ]
+        if self.settings.get("ARCHIVER_CLUSTER_NODE"):  # a crawl node: the runs it finished
+            walked = [slug for slug in walked if slug in self.cluster_finished]
+        cluster = self.settings.get("ARCHIVER_CLUSTER")
         try:
-            with Index(path) as index:
-                when = _now()
-                for state in self.sites.values():
-                    if not state.cut_short and not state.listing_failed:
-                        index.mark_walked(state.slug, when)
-        except (OSError, sqlite3.Error) as exc:  # a full disk: the next run walks it all again
-            logger.error("could not note the walked listings: %s", exc)
+            if cluster:  # the cluster's index writer notes them (archiver.cluster.stream)
+                _stream_walked(str(cluster), walked, when)
+                return
+            with Index(Archive.of_settings(self.settings).index) as index:
+                for slug in walked:
+                    index.mark_walked(slug, when)
+        except (OSError, sqlite3.Error, ArchiverError) as exc:  # a full disk, Redis away:
+            logger.error("could not note the walked listings: %s", exc)  # walked again
 
     def _due(self, state: SiteState, url: str) -> bool:
         """Whether an article must be fetched: new, or known but --full / due for a recheck."""

@@ -12,6 +12,7 @@ import hashlib
 import inspect
 
 from scrapy.core.downloader import Downloader
+from scrapy.core.engine import ExecutionEngine
 from scrapy.utils import defer
 from warcio.warcwriter import WARCWriter
 
@@ -44,3 +45,24 @@ def test_the_warcio_method_that_serialises_a_record_is_the_one_we_read() -> None
         "out",
         "record",
     ]
+
+
+def test_the_engine_method_cluster_acks_wrap_is_the_one_we_read() -> None:
+    """archiver/crawl/cluster.py acks a request to the shared frontier by wrapping
+    ``ExecutionEngine._remove_request`` (Scrapy 2.19): ``_start_scheduled_request`` calls it
+    (by attribute, so an instance attribute replaces it) once the download, the callback's
+    child requests and items, or the retry/redirect that replaced the request are done."""
+    assert (
+        _fingerprint(ExecutionEngine._remove_request) == "086ad820e8b4af8d7a67cbdece746d725a1a5e08"
+    )
+    assert list(inspect.signature(ExecutionEngine._remove_request).parameters) == [
+        "self",
+        "_",
+        "request",
+    ]
+    assert _fingerprint(ExecutionEngine._start_scheduled_request) == (
+        "86f3673c6739987f6726a6fb75b8fe8882f52cb9"
+    )
+    assert "partial(self._remove_request, request=request)" in inspect.getsource(
+        ExecutionEngine._start_scheduled_request
+    )

@@ -72,6 +72,12 @@ def sites(archive: Path, as_json: bool) -> None:
 )
 @click.option("--full", is_flag=True, help="Fetch articles again even if already archived.")
 @click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+@click.option(
+    "--cluster",
+    metavar="URL",
+    help="Cluster mode: the Redis server the crawl nodes share (redis://HOST:PORT/DB).",
+)
+@click.option("--node", metavar="NAME", help="This crawl node's name in cluster mode.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
 @click.option("-v", "--verbose", is_flag=True, help="Scrapy's log on stderr.")
 @friendly
@@ -84,6 +90,8 @@ def crawl(
     since: str | None,
     full: bool,
     settings: tuple[str, ...],
+    cluster: str | None,
+    node: str | None,
     quiet: bool,
     verbose: bool,
 ) -> None:
@@ -95,8 +103,12 @@ def crawl(
     \b
     Exit codes: 0 the run did its work; 1 a site could not be crawled (nothing fetched,
     or its listing answered 4xx/5xx) or a write failed (the report says "disk full");
-    2 bad arguments or settings; 75 another run holds the archive;
+    2 bad arguments or settings (a bad --cluster URL, no --node, a node name in use);
+    75 another run holds the archive; 69 the --cluster Redis does not answer;
     130 stopped by SIGINT (Ctrl-C), 143 stopped by SIGTERM (systemctl stop).
+
+    With --cluster URL --node NAME, many nodes share the sites of the run (README,
+    "Cluster mode"): every node runs the same command line with its own --node.
 
     Example: archiver crawl --url https://www.example.go.th/news/ --max-articles 50
     """
@@ -115,10 +127,13 @@ def crawl(
         overrides=overrides,
         log_level="INFO" if verbose else "ERROR",
         progress=progress_printer() if show_progress else None,
+        cluster=cluster,
+        node=node,
     )
     if show_progress:
         click.echo("", err=True)  # end the progress line
     problems = report["errors"] or any(s["listing_errors"] for s in report["sites"].values())
+    problems = problems or (report.get("cluster") or {}).get("dead_letters")
     if not quiet or report["status"] != "ok" or problems:
         click.echo(format_report(report, archive))
     if report["exit_code"]:
@@ -326,6 +341,69 @@ def check(archive: Path) -> None:
     click.echo(f"checked {files} WARC files: {len(problems) or 'no'} problems")
     if problems:
         sys.exit(1)
+
+
+@cli.command("index-writer")
+@archive_option
+@click.option(
+    "--cluster",
+    "url",
+    required=True,
+    metavar="URL",
+    help="The cluster's Redis: redis://HOST:PORT/DB.",
+)
+@click.option("--once", is_flag=True, help="Apply what is in the stream, then exit (cron, tests).")
+@click.option(
+    "--consumer",
+    default="writer",
+    show_default=True,
+    help="Name in the Redis consumer group (keep it across restarts).",
+)
+@click.option("--batch", type=click.IntRange(1, 10000), default=200, show_default=True)
+@friendly
+def index_writer(archive: Path, url: str, once: bool, consumer: str, batch: int) -> None:
+    """Apply the cluster's item stream to this archive's index.db, each entry exactly once.
+
+    Runs until SIGTERM or SIGINT (it finishes the batch in hand, then exits 0); --once exits
+    when nothing is left. A Redis lost mid-run is waited for, with a line on stderr.
+
+    \b
+    Exit codes: 0 stopped or drained; 2 a malformed --cluster URL; 69 Redis does not answer
+    at start (nothing written); 75 another index writer holds this archive.
+
+    Example: archiver index-writer --cluster redis://10.0.0.5:6379/0 --archive /srv/archive
+    """
+    import signal
+
+    from archiver.archive import ArchiveLock
+    from archiver.cluster.writer import IndexWriter
+
+    def say(line: str) -> None:
+        click.echo(f"archiver index-writer: {line}", err=True)
+
+    writer = IndexWriter(url, Archive(archive).index, consumer=consumer, batch=batch, say=say)
+    writer.connect()  # a bad URL (exit 2) or a silent Redis (exit 69): nothing written yet
+    stopped_by: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopped_by.append(signum)
+        writer.stop.set()
+
+    try:
+        with ArchiveLock(archive, "index-writer", Archive(archive).writer_lock_file):
+            writer.open_index()
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+            stats = writer.run(drain=once)
+    finally:
+        writer.close()
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(stats.statuses.items()))
+    how = f"stopped by {signal.Signals(stopped_by[0]).name}" if stopped_by else "drained"
+    click.echo(
+        f"{how}: applied {stats.applied} entries in {stats.batches} batches"
+        f" (articles: {counts or 'none'}); {stats.skipped} applied before, skipped;"
+        f" {stats.dead} unreadable; last id {stats.last_id or 'none'}"
+    )
 
 
 @cli.command()

@@ -92,18 +92,28 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
 
 def format_report(report: dict[str, Any], archive: Path) -> str:
     name = f"crawl {report['id']}" if report.get("id") else "crawl"  # (unsaved: no id)
+    if report.get("cluster"):  # a crawl node: the index writer tells new from unchanged
+        articles = f"{report.get('articles_streamed', 0)} articles to the index writer"
+    else:
+        articles = (
+            f"{report['articles_new']} new, {report['articles_changed']} changed, "
+            f"{report['articles_unchanged']} unchanged articles"
+        )
     lines = [
-        f"{name} {report['status']} in {report['seconds']} s: "
-        f"{report['articles_new']} new, {report['articles_changed']} changed, "
-        f"{report['articles_unchanged']} unchanged articles; {report['media']} media; "
+        f"{name} {report['status']} in {report['seconds']} s: {articles}; {report['media']} media; "
         f"{_requisites(report)}; {report['responses']} responses ({report['revisits']} revisits), "
         f"{report['bytes'] / 1e6:.2f} MB of WARC"
     ]
     for slug, site in report["sites"].items():
         errors = ", ".join(f"{k} {v}" for k, v in sorted(site["errors"].items())) or "no errors"
         state = f"FAILED: nothing could be crawled ({errors})" if site["failed"] else errors
+        counted = (
+            f"{site.get('articles_streamed', 0)} articles"
+            if report.get("cluster")
+            else f"{site['articles_new']} new"
+        )
         lines.append(
-            f"  {slug}: {site['articles_new']} new, {site['media']} media, "
+            f"  {slug}: {counted}, {site['media']} media, "
             f"{_requisites(site)}, {site['known']} already archived, "
             f"{site['skipped']} pages skipped; {state}"
         )
@@ -112,6 +122,7 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
             lines.append(f"    listing page not read: {problem}")
         if len(listing_errors) > MAX_LISTING_ERRORS:
             lines.append(f"    ... and {len(listing_errors) - MAX_LISTING_ERRORS} more")
+    lines += _cluster_lines(report.get("cluster"))
     stopped = report.get("stopped")
     if stopped:
         lines.append(_stopped_line(stopped))
@@ -124,6 +135,26 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
 def _requisites(counts: dict[str, Any]) -> str:
     """``12 requisites (1 failed)``: archived, and failed (in the errors as ``requisite_*``)."""
     return f"{counts.get('requisites', 0)} requisites ({counts.get('requisites_failed', 0)} failed)"
+
+
+def _cluster_lines(summary: dict[str, Any] | None) -> list[str]:
+    """What a crawl node did for the cluster (``archiver.crawl.cluster``), and the requests
+    that were in flight at 3 takeovers (a page that kills nodes: left out, named here)."""
+    if not summary:
+        return []
+    units = summary.get("units", [])
+    lines = [
+        f"node {summary.get('node', '?')}: {len(units)} site(s) crawled, "
+        f"{len(summary.get('finished', []))} run(s) finished; {summary.get('takeovers', 0)} "
+        f"taken over from a node that left them ({summary.get('requeued', 0)} requests put "
+        f"back, {summary.get('recovered', 0)} unnoted records noted)"
+    ]
+    for letter in summary.get("dead_letters", []):
+        lines.append(
+            f"  dead letter, in flight at {letter.get('attempts')} takeovers, not fetched "
+            f"again: {letter.get('url')}"
+        )
+    return lines
 
 
 #: Listing pages that could not be read, shown per site in a report (the rest are counted).
@@ -143,6 +174,11 @@ def _stopped_line(stopped: dict[str, Any]) -> str:
             f"stopped by {reason}: the pages in hand were finished and indexed; "
             "the next run carries on"
         )
+    if reason in _CLUSTER_FAULTS:
+        return (
+            f"stopped: {_CLUSTER_FAULTS[reason]} ({message}); this node wrote nothing more, its "
+            "records are whole, and the node holding the site now carries on"
+        )
     what = _FAULTS.get(reason, reason.replace("_", " "))
     return (
         f"stopped: {what} ({message}); the WARC files keep only whole records and the index "
@@ -158,6 +194,12 @@ _FAULTS = {
     "captures_write_failed": "captures.db could not be written",
     "index_write_failed": "index.db could not be written",
     "start_failed": "the crawl could not start",
+}
+#: Cluster mode: this node was fenced out (archiver.crawl.cluster).
+_CLUSTER_FAULTS = {
+    "lease_lost": "another node took this node's site over",
+    "node_name_lost": "another process took this node's name",
+    "cluster_failed": "the cluster's Redis failed",
 }
 
 

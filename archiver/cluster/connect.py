@@ -64,8 +64,12 @@ def check_node(name: str | None) -> str:
     return name
 
 
-def connect(url: str) -> redis.Redis:
-    """A client of ``url`` that has answered PING, retrying a lost connection with back-off."""
+def connect(url: str, check: bool = True) -> redis.Redis:
+    """A client of ``url`` that has answered PING, retrying a lost connection with back-off.
+
+    ``check=False``: no quick PING first, for the parts of a process that already checked
+    (a crawl node's scheduler, captures, pipeline, report): Redis restarting at that moment
+    is then waited for with back-off like any loss mid-run, not an error at start."""
     import redis
     from redis.backoff import ExponentialBackoff
     from redis.retry import Retry
@@ -79,6 +83,8 @@ def connect(url: str) -> redis.Redis:
         socket_connect_timeout=5,
         health_check_interval=30,
     )
+    if not check:
+        return client
     try:
         # at start, one quick try: an unreachable server is reported now, not after 20 s
         redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()

@@ -40,6 +40,10 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
     for name in overrides or {}:
         if name == "ARCHIVER_ARCHIVE":  # the lock and the run's report go with --archive
             raise CrawlConfigError("give the archive with --archive DIR, not -s ARCHIVER_ARCHIVE")
+        if name in ("ARCHIVER_CLUSTER_NODE", "ARCHIVER_CLUSTER_TOKEN"):
+            raise CrawlConfigError(
+                f"give cluster mode with --cluster URL --node NAME, not -s {name}"
+            )
         if name.startswith("ARCHIVER_") and name not in ours:
             close = difflib.get_close_matches(name, sorted(ours), n=1)
             hint = f"; did you mean {close[0]}?" if close else ""
@@ -55,6 +59,10 @@ def check_settings(settings: Settings, overrides: dict[str, str] | None = None) 
         problem = _rule_problem(value, kind, low, high)
         if problem:
             raise CrawlConfigError(f"bad setting {name}={value!r}: must be {problem}")
+    if settings.get("ARCHIVER_CLUSTER"):  # a malformed Redis URL: exit 2, nothing fetched
+        from archiver.cluster.connect import check_url
+
+        check_url(str(settings.get("ARCHIVER_CLUSTER")))
 
 
 #: What Scrapy's ``getbool`` reads as a boolean, as text (it reads any integer too: "2" is

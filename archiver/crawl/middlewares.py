@@ -21,8 +21,8 @@ from scrapy.http import Response
 
 from archiver import names
 from archiver.archive import Archive
-from archiver.crawl.recorder import WarcCapture
-from archiver.index.capture_log import CaptureLog
+from archiver.crawl.recorder import WarcCapture, slug_for
+from archiver.index.capture_log import CaptureStore
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class ConditionalGetMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
         return cls(crawler)
 
-    def _captures(self) -> CaptureLog:
+    def _captures(self) -> CaptureStore:
         """The capture log of the crawl's WARC extension (one connection for both)."""
         capture = self.crawler.get_extension(WarcCapture)
         if capture is None:
@@ -53,8 +53,9 @@ class ConditionalGetMiddleware:
         if request.method != "GET" or b"If-None-Match" in request.headers:
             return
         log = self._captures()
-        earlier = log.get(request.url)
-        if earlier is not None and not log.intact(earlier, self.warc_directory):
+        site = slug_for(self.crawler.spider, request)
+        earlier = log.get(request.url, site)
+        if earlier is not None and not log.intact(earlier, self.warc_directory, site):
             logger.warning("%s: its archived record is damaged; fetching it again", request.url)
             earlier = None  # a full fetch: a 304 or a revisit would point at lost bytes
         request.meta[names.EARLIER] = (request.url, earlier)

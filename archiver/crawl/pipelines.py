@@ -29,6 +29,7 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from archiver import names
@@ -39,6 +40,7 @@ from archiver.extract.items import ArticleItem, MediaItem
 from archiver.index.store import Index
 from archiver.jobs import index_writer
 from archiver.jobs.pool import exit_with, start_pool
+from archiver.registry import Site
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,26 @@ MAX_PENDING = 4
 
 
 # -- in the crawl -----------------------------------------------------------------------------
+def indexable(crawler: Crawler, item: object) -> bool:
+    """Whether ``item`` goes to the index, counting it for the run's report: an item whose WARC
+    record could not be written gets no row (``not_archived``); media are counted by kind.
+    What every index pipeline does first (this one, and the cluster's ``StreamPipeline``)."""
+    stats = crawler.stats
+    site = str(getattr(item, "site", ""))
+    if getattr(item, "warc", None) is None:  # not archived (a failed WARC write): no row
+        sitestats.inc(stats, site, names.NOT_ARCHIVED)
+        return False
+    if isinstance(item, MediaItem):
+        sitestats.inc(stats, site, names.MEDIA_PREFIX + item.kind)
+    return True
+
+
+def registered_sites(crawler: Crawler) -> list[Site]:
+    """The registry entries of the run's sites (the index's ``sites`` rows)."""
+    registered = getattr(crawler.spider, "registered_sites", None)
+    return list(registered()) if registered is not None else []
+
+
 class IndexPipeline:
     """Upserts articles (counting new / changed / unchanged) and media rows, in batches."""
 
@@ -65,15 +87,15 @@ class IndexPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IndexPipeline:
+        if crawler.settings.get("ARCHIVER_CLUSTER"):  # the items go to Redis instead
+            raise NotConfigured("cluster mode: archiver.crawl.stream_pipeline.StreamPipeline")
         return cls(crawler)
 
     def open_spider(self) -> None:
         # Here, at once: an index that cannot be opened stops the crawl before it starts. The
         # writer process starts with the first batch (a run with nothing new needs none).
-        spider = self.crawler.spider
-        registered = getattr(spider, "registered_sites", None)
         with Index(self.path) as index:
-            for site in registered() if registered is not None else ():
+            for site in registered_sites(self.crawler):
                 index.upsert_site(site)
         if self.max_age > 0:
             self.timer = task.LoopingCall(self._flush_if_old)
@@ -96,10 +118,7 @@ class IndexPipeline:
                 self.writer = None
 
     def process_item(self, item: object) -> object:
-        stats = self.crawler.stats
-        site = str(getattr(item, "site", ""))
-        if getattr(item, "warc", None) is None:  # not archived (a failed WARC write): no row
-            sitestats.inc(stats, site, names.NOT_ARCHIVED)
+        if not indexable(self.crawler, item):
             return item
         if not self.articles and not self.media:
             self.oldest = time.monotonic()
@@ -107,7 +126,6 @@ class IndexPipeline:
             self.articles.append(item)
         elif isinstance(item, MediaItem):
             self.media.append(item)
-            sitestats.inc(stats, site, names.MEDIA_PREFIX + item.kind)
         if len(self.articles) + len(self.media) >= self.batch_size:
             self._flush()
         if len(self.pending) > MAX_PENDING:  # the writer is behind: wait for its oldest batch

@@ -11,6 +11,11 @@ beside it as a metadata record, so that ``archiver reindex`` needs nothing but t
 Each site of a run has its own WARC files (``<slug>-<timestamp>-<serial>.warc.gz``), opened at
 the site's first fetch: one crawler crawls every site of a run (``spiders.news``), and the
 spider says which site a request belongs to (``slug_for``).
+
+In cluster mode (``ARCHIVER_CLUSTER_NODE``: a crawl node) each node writes files of its own
+(``<slug>-<timestamp>-<node>-<serial>.warc.gz``) and the captures are noted in Redis
+(``archiver.cluster.captures``) instead of ``captures.db``; the record a killed holder left
+un-noted is recovered by the node that takes its unit over (``recover``), not at start.
 """
 
 from __future__ import annotations
@@ -31,12 +36,13 @@ from archiver import names
 from archiver.archive import Archive
 from archiver.crawl import sitestats
 from archiver.errors import is_disk_full
-from archiver.index.capture_log import Capture, CaptureLog, capture_of
+from archiver.index.capture_log import Capture, CaptureLog, CaptureStore, capture_of
 from archiver.warc.records import (
     PROFILE_IDENTICAL,
     PROFILE_NOT_MODIFIED,
     Fetch,
     Revisit,
+    node_of,
     payload_digest,
     site_of,
     warc_files,
@@ -101,8 +107,17 @@ class WarcCapture:
         self.writers: dict[str, WarcFileWriter] = {}  # by site slug
         self.open = False
         self.failed = False  # a capture failed: the crawl is stopping
+        self.node = settings.get("ARCHIVER_CLUSTER_NODE") or ""
         #: What was fetched when; the conditional-GET middleware reads it through this extension.
-        self.captures = CaptureLog.open(Path(archive))
+        self.captures: CaptureStore
+        cluster = settings.get("ARCHIVER_CLUSTER")
+        if self.node and cluster:
+            from archiver.cluster.captures import RedisCaptures
+            from archiver.cluster.connect import connect
+
+            self.captures = RedisCaptures(connect(cluster, check=False))
+        else:
+            self.captures = CaptureLog.open(Path(archive))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -113,27 +128,36 @@ class WarcCapture:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
-        self._recover(_slugs(spider))
+        if not self.node:  # cluster mode: per unit, when a node takes it (ClusterNode)
+            self.recover(_slugs(spider))
         self.open = True
 
-    def _recover(self, prefixes: list[str]) -> None:
+    def recover(self, prefixes: list[str], node: str | None = None) -> int:
         """Before this run writes: captures whose record was cut off (a truncated file) are
-        forgotten, so those pages are fetched again in full (``CaptureLog.forget_lost``);
+        forgotten, so those pages are fetched again in full (``CaptureStore.forget_lost``);
         and the newest WARC file of an earlier run of each site may end with a capture it was
-        killed before noting (``CaptureLog.recover``)."""
-        for url in self.captures.forget_lost(self.directory):
+        killed before noting (``CaptureStore.recover``). ``node``: only the files that cluster
+        node wrote (the previous holder of a unit this node takes over). Returns how many
+        of the files ended with a capture that was not noted (a kill's window)."""
+        for url in self.captures.forget_lost(self.directory, prefixes):
             logger.warning("%s: its archived record is lost; fetching it again", url)
         newest: dict[str, Path] = {}
         wanted = set(prefixes)
         for path in warc_files(self.directory):  # sorted: the newest of a prefix is the last
-            if (slug := site_of(path.name)) in wanted:
+            if (slug := site_of(path.name)) in wanted and (
+                node is None or node_of(path.name) == node
+            ):
                 newest[slug] = path
+        noted = 0
         for path in newest.values():
+            before = self.captures.high_water(path.name)
             try:
                 for skipped in self.captures.recover(path):
                     logger.warning("damaged WARC: %s", skipped)
             except OSError as exc:  # unreadable (`archiver check` says more): go on
                 logger.warning("could not read the end of %s: %s", path.name, exc)
+            noted += self.captures.high_water(path.name) != before
+        return noted
 
     def _writer(self, slug: str) -> WarcFileWriter:
         writer = self.writers.get(slug)
@@ -141,7 +165,9 @@ class WarcCapture:
             info = {"robots": self.robots, "http-header-user-agent": self.user_agent}
             if self.operator:
                 info["operator"] = self.operator
-            writer = WarcFileWriter(self.directory, slug, self.max_size, info, self.gzip_level)
+            writer = WarcFileWriter(
+                self.directory, slug, self.max_size, info, self.gzip_level, self.node
+            )
             self.writers[slug] = writer
         return writer
 
@@ -168,7 +194,7 @@ class WarcCapture:
         if self.failed:  # a capture failed: the crawl is stopping; nothing more is archived
             request.meta[names.WARC] = None
             return
-        slug = _slug_for(spider, request)
+        slug = slug_for(spider, request)
         try:
             self._capture(slug, response, request)
         except Exception as exc:  # a full disk, a bug: stop before indexing what is not archived
@@ -190,10 +216,14 @@ class WarcCapture:
         }
         fetch = fetch_from(request, response)
         looked = request.meta.get(names.EARLIER)
-        if looked is not None and looked[0] == response.url:
+        # A crawl node looks again for a 200: another node may have noted this URL while this
+        # request was out (it took the site over while this node was paused): a revisit then.
+        # (A 304 answers the validators of the capture looked up before the request.)
+        fresh = bool(self.node) and response.status != 304
+        if looked is not None and looked[0] == response.url and not fresh:
             earlier = looked[1]
         else:
-            earlier = self.captures.get(response.url)
+            earlier = self.captures.get(response.url, slug)
         revisit = _revisit_of(fetch, earlier)
         # the file is cut back to its last whole record when this fails (WarcWriteError)
         written = self._writer(slug).write_fetch(fetch, about, revisit)
@@ -217,7 +247,8 @@ class WarcCapture:
                         written.digest,
                         written.date,
                         written.location,
-                    )
+                    ),
+                    slug,
                 )
             except Exception as exc:  # captures.db unwritable: the next run notes it (recover)
                 self._fail(slug, "captures_write_failed", exc)
@@ -231,11 +262,12 @@ def _slugs(spider: Spider) -> list[str]:
     return [getattr(spider, "slug", None) or spider.name]
 
 
-def _slug_for(spider: Spider, request: Request) -> str:
-    slug_for = getattr(spider, "slug_for", None)
-    if slug_for is not None:
-        return str(slug_for(request))
-    return str(getattr(spider, "slug", None) or spider.name)
+def slug_for(spider: Spider | None, request: Request) -> str:
+    """The site slug of ``request`` (the spider's ``slug_for``, else the spider's name)."""
+    of_request = getattr(spider, "slug_for", None)
+    if of_request is not None:
+        return str(of_request(request))
+    return str(getattr(spider, "slug", None) or getattr(spider, "name", ""))
 
 
 def sha1_hex(digest: str) -> str | None:

@@ -22,6 +22,9 @@ from archiver.archive import Archive, ArchiveLock
 from archiver.crawl import sitestats
 from archiver.crawl.configure import check_settings, crawl_settings
 from archiver.errors import (
+    ArchiverError,
+    ClusterConfigError,
+    ClusterUnavailableError,
     CrawlConfigError,
     is_disk_full,
     one_line,
@@ -99,17 +102,74 @@ def run(
     overrides: dict[str, str] | None = None,
     log_level: str = "ERROR",
     progress: Progress | None = None,
+    cluster: str | None = None,
+    node: str | None = None,
 ) -> dict[str, Any]:
     """Crawl every target in one Scrapy process; record and return the run report.
 
     Every setting is checked first (``CrawlConfigError``, before the lock and before anything
     is fetched). Holds the archive's lock for the whole run (``ArchiveLockedError`` if another
     run has it). ``report["exit_code"]`` is what the command should exit with.
+
+    ``cluster`` (a Redis URL) and ``node`` (this node's name): cluster mode
+    (``archiver.crawl.cluster``): leases on the sites' units replace the archive's lock.
     """
     settings = crawl_settings(archive, overrides or {}, log_level)
     check_settings(settings, overrides)
+    if cluster is not None or node is not None:
+        return _run_cluster(
+            archive, targets, settings, cluster or "", node, max_articles, since, full, progress
+        )
     with ArchiveLock(archive, "crawl"):
         return _run_locked(archive, targets, settings, max_articles, since, full, progress)
+
+
+def _run_cluster(
+    archive: Path,
+    targets: list[Target],
+    settings: Settings,
+    cluster: str,
+    node: str | None,
+    max_articles: int | None,
+    since: str | None,
+    full: bool,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """One crawl node's run: the URL and name checked (exit 2), Redis asked (exit 69 when it
+    does not answer), the name registered (exit 2 when a live node has it), all before
+    anything is written; then the crawl of whichever units this node gets. The report holds
+    the sites this node crawled, and what it did for the cluster (``report["cluster"]``)."""
+    from archiver.cluster.connect import check_node, check_url, connect
+    from archiver.cluster.lease import Leases
+
+    if not cluster:
+        raise ClusterConfigError("--node needs --cluster URL (redis://HOST:PORT/DB)")
+    check_url(cluster)
+    name = check_node(node)
+    try:
+        import redis  # noqa: F401
+        import scrapy_redis  # noqa: F401
+    except ImportError as exc:
+        raise ClusterConfigError(
+            f"cluster mode needs the [cluster] extra (pip install -e '.[cluster]'): {exc}"
+        ) from None
+    client = connect(cluster)
+    leases = Leases(client, name, settings.getfloat("ARCHIVER_CLUSTER_LEASE_TTL"))
+    leases.register()
+    try:
+        settings.set("ARCHIVER_CLUSTER", cluster, priority="cmdline")
+        settings.set("ARCHIVER_CLUSTER_NODE", name, priority="cmdline")
+        settings.set("ARCHIVER_CLUSTER_TOKEN", leases.token, priority="cmdline")
+        settings.set("SCHEDULER", "archiver.crawl.cluster.ClusterScheduler", priority="cmdline")
+        extensions = dict(settings.getdict("EXTENSIONS"))
+        extensions["archiver.crawl.cluster.ClusterNode"] = 50
+        settings.set("EXTENSIONS", extensions, priority="cmdline")
+        return _run_locked(
+            archive, targets, settings, max_articles, since, full, progress, cluster=True
+        )
+    finally:
+        leases.unregister()
+        client.close()
 
 
 def _refuse_damaged(archive: Path) -> None:
@@ -130,8 +190,10 @@ def _run_locked(
     since: str | None,
     full: bool,
     progress: Progress | None,
+    cluster: bool = False,
 ) -> dict[str, Any]:
-    _refuse_damaged(Path(archive))
+    if not cluster:  # (cluster mode: captures are in Redis, index.db is the index writer's)
+        _refuse_damaged(Path(archive))
     run_concurrency(settings, len(targets))
     process = _Process(settings)
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
@@ -150,24 +212,56 @@ def _run_locked(
     process.start()
     if failures and crawler.stats is not None:
         sitestats.stop(crawler, "start_failed", failures[0].value)
+    summary = crawler.stats.get_value(names.CLUSTER_SUMMARY) if cluster and crawler.stats else None
+    if cluster:  # the sites of the units this node crawled; the others are other nodes'
+        crawled = set(summary["units"]) if summary else set()
+        mine = [t for t in targets if _unit_of(summary, t.slug) in crawled]
+        targets = mine
     report = _report(targets, crawler, started, time.monotonic() - clock, process.stop_signal)
+    if cluster:
+        report["cluster"] = summary or {}
     if report["stopped"] and process.forced and process.stop_signal is not None:
         report["stopped"]["forced"] = True
-    _save(archive, targets, report)
+    _save(archive, targets, report, str(settings.get("ARCHIVER_CLUSTER") or ""))
     return report
 
 
-def _save(archive: Path, targets: list[Target], report: dict[str, Any]) -> None:
+def _unit_of(summary: dict[str, Any] | None, slug: str) -> str | None:
+    for unit, slugs in (summary or {}).get("unit_sites", {}).items():
+        if slug in slugs:
+            return str(unit)
+    return None
+
+
+def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster: str = "") -> None:
     """Record the report in the index's ``crawls`` table (``report["id"]``). An index that
     cannot be written (a full disk) does not lose the report: it is printed all the same, with
-    ``report["not_saved"]`` saying why, and the run is not ok."""
+    ``report["not_saved"]`` saying why, and the run is not ok. In cluster mode
+    (``ARCHIVER_CLUSTER``) the report and the sites go to the item stream instead, for the
+    cluster's index writer."""
     try:
+        if cluster:
+            import redis
+
+            from archiver.cluster.connect import connect
+            from archiver.cluster.stream import Producer
+
+            client = connect(cluster, check=False)  # checked at start; retried now
+            try:
+                producer = Producer(client)
+                producer.add_sites(t.site for t in targets if t.site is not None)
+                producer.add_report(report)
+            except redis.RedisError as exc:
+                raise ClusterUnavailableError(f"Redis at {cluster}: {one_line(exc)}") from exc
+            finally:
+                client.close()
+            return
         with Index(Archive(archive).index) as index:
             for target in targets:
                 if target.site is not None:
                     index.upsert_site(target.site)
             report["id"] = index.record_crawl(report)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, ArchiverError) as exc:  # ArchiverError: Redis is away
         report["not_saved"] = one_line(exc)
         if report["status"] == "ok":
             report["status"] = "disk full" if is_disk_full(exc) else "failed"
@@ -216,6 +310,7 @@ def _report(
             "listings": target.urls,
             "responses": stats.get(names.RESPONSES, 0),
             "articles_new": stats.get("archiver/articles_new", 0),
+            "articles_streamed": stats.get(names.ARTICLES_STREAMED, 0),
             "articles_changed": stats.get("archiver/articles_changed", 0),
             "articles_unchanged": stats.get("archiver/articles_unchanged", 0),
             "media": sum(stats.get(names.MEDIA_PREFIX + role, 0) for role in names.MEDIA_ROLES),
@@ -240,6 +335,7 @@ def _report(
         key: sum(site[key] for site in per_site.values())
         for key in (
             "articles_new",
+            "articles_streamed",
             "articles_changed",
             "articles_unchanged",
             "media",

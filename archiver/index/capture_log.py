@@ -13,11 +13,18 @@ two is noted by the next run, ``CaptureLog.recover``), while the index writer pr
 ``index.db``'s write lock for its batches: in one file, the crawl's reactor waited on that
 lock for about a tenth of a crawl (bench/crawl). Archives from before keep their table in
 ``index.db`` until the first ``CaptureLog.open``, which moves it.
+
+Cluster mode keeps the same facts in Redis (``archiver.cluster.captures.RedisCaptures``), so
+that revisits and conditional GETs work whichever node fetches. Both stores share what does
+not depend on where the facts live (``CaptureStore``: noting a record read back, recovering
+the record a kill left un-noted from a file's high-water mark, checking a record before a
+conditional GET); each keeps only its reads and writes.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from abc import ABC, abstractmethod
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +34,7 @@ from archiver.errors import WarcDamagedError
 from archiver.index.derived import raise_if_damaged
 from archiver.urls import canonical_url
 from archiver.warc.reader import Skipped, StoredRecord, iter_records, read_record
-from archiver.warc.records import RecordLocation, file_sizes
+from archiver.warc.records import RecordLocation, file_sizes, site_of
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS captures (url TEXT PRIMARY KEY, status INTEGER, digest TEXT,
@@ -84,7 +91,90 @@ def capture_of(
     )
 
 
-class CaptureLog:
+class CaptureStore(ABC):
+    """Where the last full capture of each URL is noted: ``captures.db`` on one machine
+    (``CaptureLog``), Redis in cluster mode. ``site`` is the slug of the URL's site (a store
+    may keep sites apart; ``captures.db`` does not need to)."""
+
+    @abstractmethod
+    def get(self, url: str, site: str = "") -> Capture | None:
+        """The last full capture of ``url``, or None."""
+
+    @abstractmethod
+    def record(self, capture: Capture, site: str = "") -> None:
+        """Note a full capture whose record is on disk, and move its file's high-water mark."""
+
+    @abstractmethod
+    def high_water(self, filename: str) -> int | None:
+        """The offset of the last record noted in WARC file ``filename`` (None: none)."""
+
+    @abstractmethod
+    def forget_at(self, filename: str, offset: int) -> None:
+        """Forget the capture whose record is at ``offset`` of ``filename`` (it is damaged)."""
+
+    @abstractmethod
+    def forget(self, url: str, site: str = "") -> None:
+        """Forget the capture of ``url`` (its record does not read back)."""
+
+    @abstractmethod
+    def forget_lost(self, directory: Path, sites: list[str] | None = None) -> list[str]:
+        """Forget the captures whose record is not whole on disk; return their URLs."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Let go of the store's connection."""
+
+    def record_stored(self, record: StoredRecord, site: str = "") -> None:
+        """Remember a response record read back from a WARC, if it is a full 2xx capture
+        (the capture later revisits refer to and conditional GETs use)."""
+        headers = record.http_headers
+        if record.rec_type != "response" or headers is None:
+            return
+        status = int(headers.get_statuscode() or 0)
+        if not 200 <= status < 300:
+            return
+        self.record(
+            capture_of(
+                record.url,
+                status,
+                list(headers.headers),
+                record.warc_headers.get_header("WARC-Payload-Digest") or "",
+                record.warc_headers.get_header("WARC-Date") or "",
+                record.location,
+            ),
+            site or site_of(record.location.filename),
+        )
+
+    def recover(self, warc: Path) -> list[Skipped]:
+        """Note the response a killed crawl wrote to ``warc`` but had no time to note here,
+        and forget the last noted capture if its record turns out damaged; return the damaged
+        ranges read past.
+
+        The crawl notes each capture right after its record is on disk, one fetch at a time:
+        a ``kill -9`` between the two leaves at most the file's last response unnoted, and
+        the next run would store that page a second time. Read from the last noted record on.
+        """
+        start = self.high_water(warc.name)
+        reader = iter_records(warc, start or 0)
+        for record in reader:
+            if record.location.offset != start:
+                self.record_stored(record)
+        if start is not None and any(s.offset == start for s in reader.skipped):
+            self.forget_at(warc.name, start)
+        return reader.skipped
+
+    def intact(self, capture: Capture, directory: Path, site: str = "") -> bool:
+        """Whether the record of ``capture`` reads back whole (gzip CRC checked); if not, the
+        capture is forgotten (``forget_lost``'s reason)."""
+        try:
+            read_record(Path(directory) / capture.location.filename, capture.location.offset)
+        except (WarcDamagedError, OSError):
+            self.forget(capture.url, site)
+            return False
+        return True
+
+
+class CaptureLog(CaptureStore):
     """Reads and records captures in an archive's ``captures.db``; one per crawler."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -139,7 +229,7 @@ class CaptureLog:
         with self.conn:
             self.conn.execute("DELETE FROM captures")
 
-    def get(self, url: str) -> Capture | None:
+    def get(self, url: str, site: str = "") -> Capture | None:
         row = self.conn.execute(
             "SELECT url, status, digest, warc_date, etag, last_modified, content_type, "
             "warc_filename, warc_offset, warc_length FROM captures WHERE url = ?",
@@ -150,7 +240,7 @@ class CaptureLog:
         url, status, digest, date, etag, modified, ctype, *where = row
         return Capture(url, status, digest, date, etag, modified, ctype, RecordLocation(*where))
 
-    def record(self, capture: Capture) -> None:
+    def record(self, capture: Capture, site: str = "") -> None:
         """Remember a full capture (committed at once: the WARC record is already on disk)."""
         loc = capture.location
         with self.conn:
@@ -170,51 +260,24 @@ class CaptureLog:
                 ),
             )
 
-    def record_stored(self, record: StoredRecord) -> None:
-        """Remember a response record read back from a WARC, if it is a full 2xx capture
-        (the capture later revisits refer to and conditional GETs use)."""
-        headers = record.http_headers
-        if record.rec_type != "response" or headers is None:
-            return
-        status = int(headers.get_statuscode() or 0)
-        if not 200 <= status < 300:
-            return
-        self.record(
-            capture_of(
-                record.url,
-                status,
-                list(headers.headers),
-                record.warc_headers.get_header("WARC-Payload-Digest") or "",
-                record.warc_headers.get_header("WARC-Date") or "",
-                record.location,
-            )
-        )
-
-    def recover(self, warc: Path) -> list[Skipped]:
-        """Note the response a killed crawl wrote to ``warc`` but had no time to note here,
-        and forget the last noted capture if its record turns out damaged; return the damaged
-        ranges read past.
-
-        The crawl notes each capture right after its record is on disk, one fetch at a time:
-        a ``kill -9`` between the two leaves at most the file's last response unnoted, and
-        the next run would store that page a second time. Read from the last noted record on.
-        """
+    def high_water(self, filename: str) -> int | None:
         (start,) = self.conn.execute(
-            "SELECT max(warc_offset) FROM captures WHERE warc_filename = ?", (warc.name,)
+            "SELECT max(warc_offset) FROM captures WHERE warc_filename = ?", (filename,)
         ).fetchone()
-        reader = iter_records(warc, start or 0)
-        for record in reader:
-            if record.location.offset != start:
-                self.record_stored(record)
-        if start is not None and any(s.offset == start for s in reader.skipped):
-            with self.conn:
-                self.conn.execute(
-                    "DELETE FROM captures WHERE warc_filename = ? AND warc_offset = ?",
-                    (warc.name, start),
-                )
-        return reader.skipped
+        return None if start is None else int(start)
 
-    def forget_lost(self, directory: Path) -> list[str]:
+    def forget_at(self, filename: str, offset: int) -> None:
+        with self.conn:
+            self.conn.execute(
+                "DELETE FROM captures WHERE warc_filename = ? AND warc_offset = ?",
+                (filename, offset),
+            )
+
+    def forget(self, url: str, site: str = "") -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM captures WHERE url = ?", (canonical_url(url),))
+
+    def forget_lost(self, directory: Path, sites: list[str] | None = None) -> list[str]:
         """Forget the captures whose record is not whole on disk (its file is missing or
         ends before the record does: truncated) and return their URLs, so that the next
         fetch of each is a full capture, not a revisit pointing at lost bytes.
@@ -244,17 +307,6 @@ class CaptureLog:
                 ]
                 self.conn.execute(f"DELETE FROM captures WHERE {where}", (name, size))
         return lost
-
-    def intact(self, capture: Capture, directory: Path) -> bool:
-        """Whether the record of ``capture`` reads back whole (gzip CRC checked); if not, the
-        capture is forgotten (``forget_lost``'s reason)."""
-        try:
-            read_record(Path(directory) / capture.location.filename, capture.location.offset)
-        except (WarcDamagedError, OSError):
-            with self.conn:
-                self.conn.execute("DELETE FROM captures WHERE url = ?", (capture.url,))
-            return False
-        return True
 
     def close(self) -> None:
         self.conn.close()

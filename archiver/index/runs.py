@@ -30,6 +30,32 @@ class Runs:
 
     path: Path
     conn: sqlite3.Connection
+    #: Inside ``one_transaction``: the writes below join it instead of committing each.
+    _joined = False
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[None]:
+        """A write's transaction: its own (committed at the end, rolled back on an error), or
+        the enclosing ``one_transaction``'s."""
+        if self._joined:
+            yield
+            return
+        with self.conn:
+            yield
+
+    @contextlib.contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Every write inside is one SQLite transaction: all of them are committed together
+        at the end, or none (the cluster's index writer stores the stream id it applied in
+        the same transaction as the rows, ``Index.apply_stream_batch``)."""
+        if self._joined:
+            raise RuntimeError("one_transaction is not reentrant")
+        self._joined = True
+        try:
+            with self.conn:
+                yield
+        finally:
+            self._joined = False
 
     def restore_runs(self, old: Path) -> int:
         """Into a rebuilt (empty) index: what the WARCs cannot give back, the ``sites`` rows
@@ -66,7 +92,7 @@ class Runs:
         """A run went through a site's whole listing: later runs may stop at the first page
         with nothing new. Until then (first run, or a run killed or cut short), they walk the
         whole listing again, so an interrupted backfill is always completed."""
-        with self.conn:
+        with self._tx():
             self.conn.execute(
                 "INSERT INTO sites (slug, walked) VALUES (?, ?) "
                 "ON CONFLICT(slug) DO UPDATE SET walked = excluded.walked",
@@ -87,6 +113,10 @@ class Runs:
         beside the index (what a rebuild of a damaged index restores the table from: the WARCs
         cannot give the reports back). A full disk may refuse the line: the table has it."""
         row = self._insert_crawl(report)
+        self._append_report_line(report)
+        return row
+
+    def _append_report_line(self, report: dict[str, Any]) -> None:
         line = json.dumps({k: v for k, v in report.items() if k != "id"}, ensure_ascii=False)
         try:
             with open(Archive(self.path.parent).reports, "a", encoding="utf-8") as stream:
@@ -95,10 +125,18 @@ class Runs:
                 os.fsync(stream.fileno())
         except OSError as exc:
             logger.warning("the run report could not be added to crawls.jsonl: %s", exc)
-        return row
+
+    def has_crawl(self, report: dict[str, Any]) -> bool:
+        """Whether this report (same start, same sites) is in ``crawls`` already: a report
+        added to the cluster's stream twice is kept once."""
+        row = self.conn.execute(
+            "SELECT 1 FROM crawls WHERE started = ? AND sites = ? LIMIT 1",
+            (report["started"], json.dumps(report["sites"])),
+        ).fetchone()
+        return row is not None
 
     def _insert_crawl(self, report: dict[str, Any]) -> int:
-        with self.conn:
+        with self._tx():
             cur = self.conn.execute(
                 "INSERT INTO crawls (started, finished, sites, status, articles_new, "
                 "articles_changed, articles_unchanged, media, errors, bytes, seconds, report, "

@@ -33,6 +33,9 @@ from archiver.warc.records import whole_on_disk
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
+#: The ``meta`` row with the id of the last entry of the cluster's item stream applied to this
+#: index (``apply_stream_batch``); absent on an index no stream ever fed.
+META_STREAM_ID = "stream_id"
 #: Columns added after a table's first version: (table, column, declaration).
 _ADDED_COLUMNS = (
     ("sites", "walked", "TEXT"),  # last run that walked the whole listing (v2)
@@ -178,7 +181,7 @@ class Index(Runs):
 
     # -- writes --------------------------------------------------------------------------------
     def upsert_site(self, site: Site) -> None:
-        with self.conn:
+        with self._tx():
             self.conn.execute(
                 "INSERT INTO sites (slug, name_th, name_en, listings) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(slug) DO UPDATE SET name_th=excluded.name_th, "
@@ -236,7 +239,7 @@ class Index(Runs):
 
     def _write_batch(self, items: Sequence[ArticleItem], ready: dict[int, Prepared]) -> list[str]:
         statuses = []
-        with self.conn:
+        with self._tx():
             for n, item in enumerate(items):
                 digest = content_hash(item.title, item.text)
                 old = self.conn.execute(
@@ -326,6 +329,56 @@ class Index(Runs):
         )
         return "changed"
 
+    def apply_stream_batch(
+        self,
+        stream_id: str,
+        articles: Sequence[ArticleItem] = (),
+        media: Sequence[MediaItem] = (),
+        sites: Sequence[Site] = (),
+        walked: Sequence[tuple[str, str]] = (),
+        reports: Sequence[dict[str, Any]] = (),
+    ) -> list[str]:
+        """A batch of the cluster's item stream in one transaction, with ``meta.stream_id`` set
+        to ``stream_id`` (the last entry's id) in that same transaction: either the rows and
+        the id are committed together, or neither is, so a writer killed at any moment knows
+        exactly which entries it applied. Sites first (a report updates their last crawl),
+        then articles, media, walked listings and reports (one already in ``crawls`` is not
+        added twice). Returns the articles' statuses. The reports go to ``crawls.jsonl``
+        after the commit: a kill in between loses a line of that copy, never adds one twice.
+        """
+        todo = self._needing_segmentation(articles)
+        ready = fulltext.prepare_many(
+            [(articles[i].title, articles[i].text) for i in todo], self._pool_()
+        )
+        fresh = []
+        with self.one_transaction():
+            for site in sites:
+                self.upsert_site(site)
+            statuses = (
+                self._write_batch(articles, dict(zip(todo, ready, strict=True))) if articles else []
+            )
+            if media:
+                self.upsert_media_many(media)
+            for slug, when in walked:
+                self.mark_walked(slug, when)
+            for report in reports:
+                if not self.has_crawl(report) and report not in fresh:
+                    self._insert_crawl(report)
+                    fresh.append(report)
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (META_STREAM_ID, stream_id)
+            )
+        for report in fresh:
+            self._append_report_line(report)
+        return statuses
+
+    def stream_id(self) -> str | None:
+        """The id of the last stream entry applied (``apply_stream_batch``), or None."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (META_STREAM_ID,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
     def upsert_media(self, item: MediaItem) -> None:
         self.upsert_media_many([item])
 
@@ -351,7 +404,7 @@ class Index(Runs):
                     json.dumps(item.loads, ensure_ascii=False) if item.loads else None,
                 )
             )
-        with self.conn:
+        with self._tx():
             self.conn.executemany(
                 f"INSERT OR REPLACE INTO media ({', '.join(_MEDIA_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(_MEDIA_COLUMNS))})",

@@ -30,6 +30,8 @@ class FileCheck:
     lost: dict[str, str] = field(default_factory=dict)
     #: The article records asked for (``check_file``'s ``want``), payload included.
     records: list[tuple[StoredRecord, dict[str, str]]] = field(default_factory=list)
+    #: (canonical URL, payload digest) -> offsets of the full ``response`` records holding it.
+    copies: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         return [str(skipped) for skipped in self.skipped]
@@ -49,6 +51,10 @@ def check_file(path: Path, want: set[str] | None = None) -> FileCheck:
             found.responses[record.location.offset] = canonical_url(record.url)
             if record.rec_type == "response":
                 pending = {record.warc_headers.get_header("WARC-Record-ID"): record}
+                digest = record.warc_headers.get_header("WARC-Payload-Digest")
+                if digest:
+                    key = (canonical_url(record.url), digest)
+                    found.copies.setdefault(key, []).append(record.location.offset)
         elif record.rec_type == "metadata":
             target = pending.pop(record.warc_headers.get_header("WARC-Concurrent-To") or "", None)
             about = warc_fields(record.payload)
@@ -97,7 +103,26 @@ def check(archive: Path) -> tuple[int, list[str]]:
     problems = [p for name in found for p in found[name].problems()]
     problems += check_index(archive, found)
     problems += _refetched(found)
+    problems += stored_twice(found)
     return len(files), problems
+
+
+def stored_twice(found: dict[str, FileCheck]) -> list[str]:
+    """URLs with two full ``response`` records of one payload, in any files of any crawl
+    node: the second should have been a ``revisit`` (the capture state says what was
+    stored). On one machine this does not happen; in a cluster it is what a node killed
+    between writing a record and noting its capture can leave when no other node could read
+    its files (SCALE-OUT.md 5.4). Nothing is lost (both copies are whole), but the archive
+    holds the bytes twice: reported, not repaired (WARC files are never rewritten)."""
+    where: dict[tuple[str, str], list[str]] = {}
+    for name, file in found.items():
+        for key, offsets in file.copies.items():
+            where.setdefault(key, []).extend(f"{name}@{offset}" for offset in offsets)
+    return [
+        f"stored twice: {url} ({digest}) has {len(places)} full copies: {', '.join(places)}"
+        for (url, digest), places in sorted(where.items())
+        if len(places) > 1
+    ]
 
 
 def _refetched(found: dict[str, FileCheck]) -> list[str]:

@@ -85,14 +85,22 @@ class Fetch:
     date: dt.datetime | None = None
 
 
-#: ``<site slug>-<YYYYMMDDhhmmss>-<serial>.warc.gz``: the names ``WarcFileWriter`` gives.
-FILE_NAME = re.compile(r"(.+)-\d{14}-\d{5}\.warc\.gz")
+#: ``<site slug>-<YYYYMMDDhhmmss>-<serial>.warc.gz``: the names ``WarcFileWriter`` gives; in
+#: cluster mode ``<site slug>-<YYYYMMDDhhmmss>-<node>-<serial>.warc.gz`` (each node writes its
+#: own files: two writers never share one).
+FILE_NAME = re.compile(r"(.+?)-\d{14}(?:-([A-Za-z0-9][A-Za-z0-9._-]{0,62}))?-\d{5}\.warc\.gz")
 
 
 def site_of(filename: str) -> str:
     """The site slug a WARC file of ours is named after, or "" (a file of another tool)."""
     match = FILE_NAME.fullmatch(filename)
     return match.group(1) if match else ""
+
+
+def node_of(filename: str) -> str:
+    """The cluster node that wrote a WARC file of ours, or "" (one machine, another tool)."""
+    match = FILE_NAME.fullmatch(filename)
+    return (match.group(2) or "") if match else ""
 
 
 def warc_files(directory: Path) -> list[Path]:

@@ -124,8 +124,10 @@ class WarcFileWriter:
         max_size: int = DEFAULT_MAX_SIZE,
         info: dict[str, str] | None = None,
         text_level: int = TEXT_LEVEL,
+        node: str = "",
     ) -> None:
         self.directory = Path(directory)
+        self.node = node  # cluster mode: the node's name, in the file name (records.FILE_NAME)
         self.text_level = text_level
         self.prefix = prefix
         self.max_size = max_size
@@ -143,7 +145,8 @@ class WarcFileWriter:
     def _open_next(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
-            name = f"{self.prefix}-{self._stamp}-{self._serial:05d}.warc.gz"
+            node = f"-{self.node}" if self.node else ""
+            name = f"{self.prefix}-{self._stamp}{node}-{self._serial:05d}.warc.gz"
             self._serial += 1
             try:  # unbuffered: each fetch's records go out in one write() call
                 self._file = open(self.directory / name, "xb", buffering=0)
