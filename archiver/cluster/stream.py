@@ -101,8 +101,9 @@ def _location_of(data: Any) -> RecordLocation | None:
 def article_data(item: ArticleItem) -> dict[str, Any]:
     """What the index needs of an article: every column, the record's place, and the words the
     page worker segmented (so the writer does not segment them again: about 2 ms an article
-    instead of 5). Not its image sources and requisites: the crawl fetches them, the index
-    does not keep them."""
+    instead of 5), and what else it loads (``loads``: the index keeps it, so that the run after
+    one that ended early fetches what of it is missing). Not its image sources and requisites
+    as the page spells them: the crawl fetches them, the index does not keep them."""
     prepared = item.prepared
     return {
         "url": item.url,
@@ -118,6 +119,7 @@ def article_data(item: ArticleItem) -> dict[str, Any]:
         "lang": item.lang,
         "fetched_at": item.fetched_at,
         "warc": _location(item.warc),
+        "loads": list(item.loads),
         "prepared": (
             None
             if prepared is None
@@ -142,6 +144,7 @@ def article_of(data: Mapping[str, Any]) -> ArticleItem:
         lang=str(data.get("lang") or "th"),
         fetched_at=str(data.get("fetched_at") or ""),
         warc=_location_of(data.get("warc")),
+        loads=list(data.get("loads") or []),
         prepared=(
             None
             if prepared is None
@@ -162,6 +165,7 @@ def media_data(item: MediaItem) -> dict[str, Any]:
         "status": item.status,
         "fetched_at": item.fetched_at,
         "warc": _location(item.warc),
+        "loads": list(item.loads),
     }
 
 
@@ -177,6 +181,7 @@ def media_of(data: Mapping[str, Any]) -> MediaItem:
         status=int(data["status"]),
         fetched_at=str(data.get("fetched_at") or ""),
         warc=_location_of(data.get("warc")),
+        loads=list(data.get("loads") or []),
     )
 
 
