@@ -420,6 +420,9 @@ class NewsSpider(scrapy.Spider):
         state = self._state(response)
         if response.status in (404, 410) and is_default_icon(response.url):
             logger.info("%s: no icon at %s (%d)", state.slug, response.url, response.status)
+            # a media row all the same: later runs know it and do not ask again (but with
+            # --full), so an unchanged site's next run stores no new response record
+            yield self._media_item(response, article_url, names.ROLE_REQUISITE, ())
             return
         if response.status >= 400:
             self._count_error(state, f"{names.REQUISITE_ERROR}http_{response.status}", response.url)
@@ -439,8 +442,14 @@ class NewsSpider(scrapy.Spider):
         if response.status >= 400:
             self._count_error(state, f"http_{response.status}", response.url)
             return
+        yield self._media_item(response, article_url, kind, loads)
+
+    def _media_item(
+        self, response: Response, article_url: str, kind: str, loads: Sequence[str]
+    ) -> MediaItem:
+        state = self._state(response)
         body, ctype = self._body(response)
-        yield MediaItem(
+        return MediaItem(
             url=canonical_url(response.url),
             article_url=article_url,
             site=state.slug,

@@ -240,8 +240,9 @@ def test_a_listing_pages_requisites_and_the_sites_favicon_once_a_run_a_404_no_er
     tmp_path: Path,
 ) -> None:
     """The listing's stylesheet and what it loads are archived (as the listing's requisites);
-    ``/favicon.ico``, which no page names, is asked once a run for the whole site (three
-    pages), and its 404 is no error: the run is ok with no errors."""
+    ``/favicon.ico``, which no page names, is asked once for the whole site (three pages),
+    and its 404 is no error: the run is ok with no errors. The next run knows it is missing
+    (a media row of the 404, as for any archived requisite) and does not ask again."""
     with SiteServer(_icon_site(b"User-agent: *\nDisallow:\n")) as server:
         listing = server.base_url + "/news/"
         runs = []
@@ -253,11 +254,12 @@ def test_a_listing_pages_requisites_and_the_sites_favicon_once_a_run_a_404_no_er
     (first, report), (second, again) = runs
     for path in ("/listing.css", "/bullet.png", "/article.css", "/favicon.ico"):
         assert first.count(path) == 1, (path, first)
-    assert second.count("/favicon.ico") == 1  # not archived: asked again, once
+    assert "/favicon.ico" not in second  # its 404 is archived and known
     assert not {"/listing.css", "/bullet.png", "/article.css"} & set(second)
     for done in (report, again):
         assert done["errors"] == {} and done["status"] == "ok", done
-    assert report["requisites"] == 3 and report["requisites_failed"] == 0
+    # the stylesheets, the bullet and the missing icon's 404, archived and known
+    assert report["requisites"] == 4 and report["requisites_failed"] == 0
     conn = sqlite3.connect(tmp_path / "index.db")
     try:
         pages = dict(conn.execute("SELECT url, article_url FROM media WHERE kind = 'requisite'"))

@@ -52,7 +52,9 @@ def check_file(path: Path, want: set[str] | None = None) -> FileCheck:
             if record.rec_type == "response":
                 pending = {record.warc_headers.get_header("WARC-Record-ID"): record}
                 digest = record.warc_headers.get_header("WARC-Payload-Digest")
-                if digest:
+                headers = record.http_headers
+                status = int(headers.get_statuscode() or 0) if headers else 0
+                if digest and 200 <= status < 300:  # what a crawl stores as a revisit
                     key = (canonical_url(record.url), digest)
                     found.copies.setdefault(key, []).append(record.location.offset)
         elif record.rec_type == "metadata":
@@ -113,7 +115,9 @@ def stored_twice(found: dict[str, FileCheck]) -> list[str]:
     stored). On one machine this does not happen; in a cluster it is what a node killed
     between writing a record and noting its capture can leave when no other node could read
     its files (SCALE-OUT.md 5.4). Nothing is lost (both copies are whole), but the archive
-    holds the bytes twice: reported, not repaired (WARC files are never rewritten)."""
+    holds the bytes twice: reported, not repaired (WARC files are never rewritten).
+    Only 2xx responses: an error page asked again (a site's missing ``/favicon.ico`` with
+    ``--full``, a 404 article) is a new capture, never a revisit."""
     where: dict[tuple[str, str], list[str]] = {}
     for name, file in found.items():
         for key, offsets in file.copies.items():

@@ -11,7 +11,7 @@ from pathlib import Path
 from archiver import names, settings
 from archiver.archive import Archive, ArchiveLock
 from archiver.extract.items import MediaItem
-from archiver.extract.requisites import css_references, is_stylesheet
+from archiver.extract.requisites import css_references, is_default_icon, is_stylesheet
 from archiver.index.capture_log import CaptureLog
 from archiver.index.derived import rebuild_path, remove_database, swap_in
 from archiver.index.store import Index
@@ -162,7 +162,15 @@ class _Replay:
             )
             if len(self.articles) >= 2 * REPLAY_BATCH:  # the workers keep one batch ahead
                 self.drain(REPLAY_BATCH)
-        elif role in names.MEDIA_TABLE_ROLES and status < 400:
+        elif role in names.MEDIA_TABLE_ROLES and (
+            status < 400
+            # a site's missing /favicon.ico: known to the crawl, so it is not asked every run
+            or (
+                role == names.ROLE_REQUISITE
+                and status in (404, 410)
+                and is_default_icon(record.url)
+            )
+        ):
             loads: list[str] = []
             if role == names.ROLE_REQUISITE and is_stylesheet(record.url, ctype):
                 css = record.payload.decode("utf-8", "replace")
