@@ -56,9 +56,12 @@ def _articles(archive: Path) -> dict[str, tuple[str, str, int]]:
 
 
 def _media_count(archive: Path) -> int:
+    """The photos and attachments indexed (not the requisites: the site's missing
+    ``/favicon.ico`` is one)."""
     conn = sqlite3.connect(archive / "index.db")
     try:
-        return int(conn.execute("SELECT count(*) FROM media").fetchone()[0])
+        sql = "SELECT count(*) FROM media WHERE kind <> 'requisite'"
+        return int(conn.execute(sql).fetchone()[0])
     finally:
         conn.close()
 
