@@ -366,3 +366,24 @@ def test_normalize_thai_gives_one_spelling_and_keeps_the_rest(typed: str, normal
 
     assert normalize_thai(typed) == normal
     assert normalize_thai(normal) == normal
+
+
+def test_a_word_normalises_the_same_alone_and_inside_any_text() -> None:
+    """What a query gets is what the stored text gets: normalising one run of Thai characters
+    does not depend on the rest of the text (it did: a mark pair anywhere in an article had
+    PyThaiNLP rewrite every word of it, so a query typed as stored could miss)."""
+    import random
+
+    from archiver.thai.chars import normalize_thai
+
+    marks = ["\u0e4d\u0e32", "\u0e40\u0e40", "\u0e48\u0e48", "\u0e35\u0e35", "\u200b", "\u0e45"]
+    letters = [chr(c) for c in range(0x0E01, 0x0E5C)] + marks
+    rng = random.Random(15)
+    for _ in range(3000):
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(1, 12)))
+        around = ["".join(rng.choice(letters) for _ in range(rng.randint(0, 30))) for _ in "ab"]
+        text = f"{around[0]} {word} - {around[1]}"
+        alone = normalize_thai(word)
+        assert normalize_thai(text) == (
+            f"{normalize_thai(around[0])} {alone} - {normalize_thai(around[1])}"
+        ), repr(text)
