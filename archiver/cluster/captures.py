@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from archiver.index.capture_log import Capture, CaptureStore
 from archiver.urls import canonical_url
-from archiver.warc.records import RecordLocation, file_sizes, site_of, whole_on_disk
+from archiver.warc.records import file_sizes, site_of, whole_on_disk
 
 if TYPE_CHECKING:
     import redis
@@ -44,28 +44,11 @@ def cap_key(site: str) -> str:
 
 
 def _encode(capture: Capture) -> str:
-    loc = capture.location
-    return json.dumps(
-        [
-            capture.status,
-            capture.digest,
-            capture.warc_date,
-            capture.etag,
-            capture.last_modified,
-            capture.content_type,
-            loc.filename,
-            loc.offset,
-            loc.length,
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps(capture.fields(), ensure_ascii=False)
 
 
 def _decode(url: str, raw: bytes | str) -> Capture:
-    status, digest, date, etag, modified, ctype, name, offset, length = json.loads(raw)
-    return Capture(
-        url, status, digest, date, etag, modified, ctype, RecordLocation(name, offset, length)
-    )
+    return Capture.of_fields(url, json.loads(raw))
 
 
 class RedisCaptures(CaptureStore):

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import sqlite3
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from archiver.archive import Archive
 from archiver.errors import WarcDamagedError
@@ -65,6 +67,27 @@ class Capture:
     last_modified: str | None
     content_type: str
     location: RecordLocation
+
+    def fields(self) -> tuple[Any, ...]:
+        """Everything but the URL, flat: a ``captures`` row's other columns, and the JSON value
+        of a capture in Redis (``archiver.cluster.captures``)."""
+        loc = self.location
+        return (
+            self.status,
+            self.digest,
+            self.warc_date,
+            self.etag,
+            self.last_modified,
+            self.content_type,
+            loc.filename,
+            loc.offset,
+            loc.length,
+        )
+
+    @classmethod
+    def of_fields(cls, url: str, fields: Sequence[Any]) -> Capture:
+        status, digest, date, etag, modified, ctype, *where = fields
+        return cls(url, status, digest, date, etag, modified, ctype, RecordLocation(*where))
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -237,27 +260,14 @@ class CaptureLog(CaptureStore):
         ).fetchone()
         if row is None:
             return None
-        url, status, digest, date, etag, modified, ctype, *where = row
-        return Capture(url, status, digest, date, etag, modified, ctype, RecordLocation(*where))
+        return Capture.of_fields(row[0], row[1:])
 
     def record(self, capture: Capture, site: str = "") -> None:
         """Remember a full capture (committed at once: the WARC record is already on disk)."""
-        loc = capture.location
         with self.conn:
             self.conn.execute(
                 "INSERT OR REPLACE INTO captures VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    capture.url,
-                    capture.status,
-                    capture.digest,
-                    capture.warc_date,
-                    capture.etag,
-                    capture.last_modified,
-                    capture.content_type,
-                    loc.filename,
-                    loc.offset,
-                    loc.length,
-                ),
+                (capture.url, *capture.fields()),
             )
 
     def high_water(self, filename: str) -> int | None:
