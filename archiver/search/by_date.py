@@ -51,7 +51,7 @@ def page_ids_by_date(
         if not bounded_count(conn, *plan.ids(expr=expr), limits.YEAR_ROWS).at_least:
             rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=expr)))
         else:
-            for month in plan.months(conn, year):
+            for month in plan.months(first, last, year):
                 month_expr = f"{plan.word} AND {facet_any([month_token(year, month)])}"
                 rows.update((r[0], r) for r in conn.execute(*plan.a(select, expr=month_expr)))
                 if len(rows) >= want:

@@ -101,10 +101,11 @@ class Plan:
             last = self.until
         return first, last
 
-    def months(self, conn: sqlite3.Connection, year: int) -> range:
-        """The months of ``year`` a hit can be in, newest first (``span``'s ends cut the first
-        and the last year: months outside a date filter are not read one by one)."""
-        first, last = self.span(conn)
+    @staticmethod
+    def months(first: str | None, last: str | None, year: int) -> range:
+        """The months of ``year`` a hit can be in, newest first: the ends of ``span``
+        (``first``, ``last``) cut the first and the last year, so months outside a date filter
+        are not read one by one."""
         top = int(last[5:7]) if last and ISO_MONTH.match(last) and int(last[:4]) == year else 12
         low = int(first[5:7]) if first and ISO_MONTH.match(first) and int(first[:4]) == year else 1
         return range(top, low - 1, -1)

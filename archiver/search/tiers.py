@@ -203,7 +203,7 @@ def _recent(conn: sqlite3.Connection, plan: Plan) -> list[tuple[int, str]] | Non
         if year < newest and len(found) <= 4 * want:  # a year's few: all of them
             rows += _dated(conn, found)
         else:
-            for month in plan.months(conn, year):
+            for month in plan.months(first, last, year):
                 expr = f"{plan.word} AND {facet_any([month_token(year, month)])}"
                 matches = {r[0] for r in conn.execute(*words.ids(expr=expr))}
                 rows += _month(conn, matches, year, month, want - len(rows))
