@@ -141,3 +141,41 @@ def test_an_index_of_search_schema_3_gets_its_title_table_in_place(tmp_path: Pat
         assert meta["search_schema"] == str(fulltext.SEARCH_SCHEMA)
         assert _ns(idx, "อยุธยา")[:2] == [42, 43]
         idx.conn.execute("INSERT INTO articles_title (articles_title) VALUES ('integrity-check')")
+
+
+def test_a_page_filled_by_full_title_matches_is_the_same_without_the_newest_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twelve titles hold both words (old ones, and newer ones that are also among the newest
+    word matches); a page of 5 is filled by them, so the newest matches' dates are not read,
+    and every page is what the whole candidate set orders."""
+    monkeypatch.setattr(limits, "RANK_CANDIDATES", 8)
+    items = [
+        article(n, f"ธุรกิจการผลิต รอบ {n}", f"{FILLER * (n % 4 + 1)} ธุรกิจ", day=1 + n % 9)
+        for n in range(12)
+    ]
+    items[10].published = items[11].published = "2021-01-28"  # title matches among the newest
+    items += [article(20, "ธุรกิจ ครัวเรือน", f"{FILLER} การผลิต", day=27)]  # one term in title
+    items += [  # body only, newer and wordier
+        article(n, f"ข่าวรอบวัน {n}", f"ธุรกิจ การผลิต ธุรกิจ การผลิต {FILLER}", day=20 + n % 7)
+        for n in range(30, 60)
+    ]
+    with Index(tmp_path / "index.db") as idx:
+        idx.upsert_articles(items)
+        statements: list[str] = []
+        idx.conn.set_trace_callback(statements.append)
+        whole_total, whole = search(idx.conn, "ธุรกิจ การผลิต", limit=60)
+        assert any("articles_search_filter WHERE id IN" in s for s in statements)
+        assert len(whole) == 43
+        for offset in (0, 5, 7, 10):
+            statements.clear()
+            total, page = search(idx.conn, "ธุรกิจ การผลิต", limit=5, offset=offset)
+            assert [(h.url, h.score, h.match) for h in page] == [
+                (h.url, h.score, h.match) for h in whole[offset : offset + 5]
+            ]
+            assert int(total) == int(whole_total) == 43
+            newest_read = any("articles_search_filter WHERE id IN" in s for s in statements)
+            assert newest_read == (offset + 5 > 12), offset
+        urls = [h.url for h in whole]
+        assert {u.rsplit("/", 1)[1] for u in urls[:12]} == {str(n) for n in range(12)}
+        assert urls[12].endswith("/20")

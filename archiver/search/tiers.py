@@ -45,7 +45,8 @@ def page_ids(
     sql, args = plan.ids("LIMIT ?")  # the count and the ids in one pass
     a_list = [r[0] for r in conn.execute(sql, [*args, limits.COUNT_CAP])]
     count_a = Total.of(len(a_list), len(a_list) >= limits.COUNT_CAP)
-    ranked = _ranked(conn, plan, where, params, None if count_a.at_least else a_list)
+    word_ids = None if count_a.at_least else a_list
+    ranked = _ranked(conn, plan, where, params, word_ids, offset + limit)
     seen = {r[0] for r in ranked}
     page = ranked[offset : offset + limit]
     if len(page) < limit:  # past the candidates: the other word matches, newest first
@@ -123,19 +124,46 @@ def _ranked(
     where: str,
     params: list[Any],
     word_ids: list[int] | None,
+    needed: int,
 ) -> list[Ranked]:
     """The candidates that are hits, best first; "title" for those not known to be word
-    matches yet (``_labelled`` says which). ``word_ids``: as ``_newest``."""
+    matches yet (``_labelled`` says which). ``word_ids``: as ``_newest``.
+
+    When the titles holding every term fill the first ``needed`` places, the newest word
+    matches are not looked for: any of them that could rank that high holds every term in its
+    title, so it is a title match already (the title table finds every title that holds the
+    terms as written), and the others rank below all of these. The order is the same either
+    way; the dates of hundreds of matches and the rating of 50 more rows are not paid."""
+    titled = _passing(conn, plan, where, params, _title_matches(conn, plan.query))
+    rated: dict[int, ranking.Rating] = {}
+    if len(titled) >= needed:
+        rated = ranking.rate(conn, plan.query, titled, (TITLE_WEIGHT, TEXT_WEIGHT))
+        ranked = _ordered(conn, plan, set(), titled, rated)
+        full = len(plan.query.positive())
+        if sum(1 for r in ranked[:needed] if rated[r[0]].in_title == full) >= needed:
+            return ranked
     window = _newest(conn, plan, where, params, word_ids)
-    titled = [i for i in _title_matches(conn, plan.query) if i not in window]
-    titled = _passing(conn, plan, where, params, titled)
+    titled = [i for i in titled if i not in window]
     ids = list(window) + titled
     if not ids:
         return []
-    rated = ranking.rate(conn, plan.query, ids, (TITLE_WEIGHT, TEXT_WEIGHT))
+    unrated = [i for i in ids if i not in rated]
+    rated.update(ranking.rate(conn, plan.query, unrated, (TITLE_WEIGHT, TEXT_WEIGHT)))
+    return _ordered(conn, plan, window, titled, rated)
+
+
+def _ordered(
+    conn: sqlite3.Connection,
+    plan: Plan,
+    window: set[int],
+    titled: list[int],
+    rated: dict[int, ranking.Rating],
+) -> list[Ranked]:
+    """``window`` (word matches) and ``titled`` (title matches, each checked against the
+    whole query here when its rating is unsure), best first by their ``rated``."""
     unsure = [i for i in titled if rated[i].matches is None]
     confirmed = _matching(conn, plan, unsure) if unsure else set()
-    keep = [i for i in ids if i in window or rated[i].matches or i in confirmed]
+    keep = [i for i in [*window, *titled] if i in window or rated[i].matches or i in confirmed]
     marks = ",".join(str(i) for i in keep)
     rows = conn.execute(
         f"SELECT id, coalesce(published, ''), url FROM articles WHERE id IN ({marks})"
