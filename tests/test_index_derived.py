@@ -160,3 +160,23 @@ def test_a_reindex_killed_at_any_moment_leaves_the_old_index(crawled, tmp_path, 
     assert result.returncode == 0, result.stderr
     assert _urls(archive) == expected
     assert not list(archive.glob("*.new*"))
+
+
+def test_reindex_leaves_each_full_text_table_in_one_segment(
+    crawled: Crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archiver.index import fulltext
+    from archiver.jobs import reindex
+
+    archive = _copy(crawled, tmp_path)
+    monkeypatch.setattr(reindex, "REPLAY_BATCH", 1)  # a transaction, and a segment, an article
+    reindex.reindex(archive, workers=0)
+    with sqlite3.connect(archive / "index.db") as conn:
+        segments = {
+            table: conn.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0]
+            for table in fulltext.TABLES
+        }
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    assert articles > 8
+    assert segments == dict.fromkeys(fulltext.TABLES, 1)
+    assert _urls(archive) == sorted(_urls(crawled.archive))

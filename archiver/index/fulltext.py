@@ -100,6 +100,20 @@ def create(conn: sqlite3.Connection) -> None:
     conn.executescript(_SCHEMA)
 
 
+#: The full-text tables (each a set of FTS5 segments: b-trees merged as they pile up).
+TABLES = ("articles_fts", "articles_tri", "articles_title")
+
+
+def optimize(conn: sqlite3.Connection) -> None:
+    """Merge each full-text table's segments into one (FTS5's ``optimize``), so that a query
+    reads one b-tree per term, not one per segment. An index written batch by batch keeps
+    several (13 in the word table of the 100,000-article benchmark archive), and its queries
+    are slower for it: the worst phrase query 6.8 ms instead of 5.9. It rewrites every table
+    once (7 s at 100,000 articles), so it is for a whole rebuild (``archiver reindex``)."""
+    for table in TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+
+
 def clear(conn: sqlite3.Connection) -> None:
     """Drop and recreate the search tables (``reindex``; also moves an old schema to this one)."""
     conn.execute("DROP TABLE IF EXISTS articles_fts")

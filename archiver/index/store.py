@@ -179,6 +179,11 @@ class Index(Runs):
                 self.conn.execute(f"DELETE FROM {table}")
         self._ensure_schema()
 
+    def optimize(self) -> None:
+        """Merge the full-text tables' segments into one each (``fulltext.optimize``)."""
+        with self.conn:
+            fulltext.optimize(self.conn)
+
     # -- writes --------------------------------------------------------------------------------
     def upsert_site(self, site: Site) -> None:
         with self._tx():
