@@ -35,7 +35,12 @@ def fetch(crawled: Crawled, *paths: str) -> list[Any]:
 def test_the_plugin_is_loaded_from_its_entry_point(crawled: Crawled) -> None:
     (plugins,) = fetch(crawled, "/-/plugins.json")
     ours = [p for p in plugins.json() if p["name"] in ("thai-news-archiver", "archiver.web")]
-    assert ours and {"asgi_wrapper", "get_metadata", "register_routes"} <= set(ours[0]["hooks"])
+    assert ours and {
+        "asgi_wrapper",
+        "get_metadata",
+        "prepare_connection",
+        "register_routes",
+    } <= set(ours[0]["hooks"])
 
 
 def test_the_articles_table_has_a_search_box_that_goes_to_the_archivers_search(
@@ -96,3 +101,25 @@ def test_a_bad_query_is_said_on_the_page_not_a_server_error(
     )
     assert page.status_code == as_json.status_code == 400
     assert says in page.text and says in as_json.json()["error"]
+
+
+def test_searches_run_on_datasettes_connections_with_the_search_page_cache(
+    crawled: Crawled,
+) -> None:
+    """Each search used to open a connection of its own: a cold 2 MB page cache every time."""
+    from archiver.index import fulltext
+
+    async def go() -> tuple[int, int, int]:
+        app = Datasette([str(Archive(crawled.archive).index)])
+        await app.invoke_startup()
+        db = app.get_database("index")
+        opened = len(db._all_file_connections)
+        for _ in range(3):
+            page = await app.client.get(f"/-/archiver/search.json?db=index&q={quote(QUERY)}")
+            assert page.status_code == 200 and page.json()["hits"]
+        cache = await db.execute_fn(lambda c: c.execute("PRAGMA cache_size").fetchone()[0])
+        return cache, opened, len(db._all_file_connections)
+
+    cache, before, after = asyncio.run(go())
+    assert cache == -fulltext.CACHE_KIB
+    assert after - before <= 3  # Datasette's SQL threads' connections, kept, not one a search

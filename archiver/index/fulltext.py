@@ -91,7 +91,9 @@ def prepare_many(pairs: Sequence[tuple[str | None, str]], pool: Pool | None) -> 
     return pool.map(prepare_pair, pairs, chunksize=max(1, len(pairs) // 16))
 
 
-#: Page cache of an index connection, KiB: FTS5 merges its segments through it while writing.
+#: Page cache of an index connection, KiB: FTS5 merges its segments through it while writing,
+#: and a search reads megabytes of doclists through it (the default 2 MB would lose the
+#: rest of what a search reads, to be read again).
 CACHE_KIB = 65536
 
 

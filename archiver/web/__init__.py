@@ -6,6 +6,6 @@ hooks are in ``archiver.web.hooks``; they are named here because Datasette reads
 hooks, and its ``templates/`` folder, from the module the entry point names.
 """
 
-from archiver.web.hooks import asgi_wrapper, get_metadata, register_routes
+from archiver.web.hooks import asgi_wrapper, get_metadata, prepare_connection, register_routes
 
-__all__ = ["asgi_wrapper", "get_metadata", "register_routes"]
+__all__ = ["asgi_wrapper", "get_metadata", "prepare_connection", "register_routes"]
