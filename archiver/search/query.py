@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from archiver.errors import QueryError
 from archiver.thai.chars import normalize_digits, normalize_thai
@@ -227,7 +228,7 @@ def _first_match(text: str, needles: list[str]) -> int:
     lowered: str | None = None
     hits = []
     for needle in needles:
-        if needle.upper() == needle and not any(c.isdigit() for c in needle):
+        if _as_written(needle):
             hits.append(text.find(needle))
             continue
         if lowered is None:
@@ -246,7 +247,13 @@ def needles(words: list[str]) -> list[str]:
 def plain(needles: list[str]) -> bool:
     """Whether ``needles`` are found as written (no case, no digits: Thai words), so that
     their UTF-8 bytes can be looked for in the stored text without decoding it."""
-    return all(n.upper() == n and not any(c.isdigit() for c in n) for n in needles)
+    return all(map(_as_written, needles))
+
+
+@lru_cache(maxsize=1024)
+def _as_written(needle: str) -> bool:
+    """A needle without case or digits (asked three times per hit of a search: kept)."""
+    return needle.upper() == needle and not any(c.isdigit() for c in needle)
 
 
 def occurs(text: str, words: list[str]) -> bool:

@@ -103,8 +103,15 @@ def _hits(
         # The start of the text is enough when the match is there (a 400 KB cabinet summary
         # is not read whole for a 160-character window).
         data, scale = ranking.text_prefix(conn, article_id)
-        body, more, earlier = data.decode("utf-8", "ignore"), scale > 1, False
-        if more and not q.occurs(body, words):
+        more, earlier = scale > 1, False
+        # Thai words are found in the stored bytes and only the piece around them decoded
+        piece = ranking.piece_around(data, found, SNIPPET_MARGIN) if plain else None
+        if piece is not None:
+            body, earlier, after = piece
+            more = more or after
+        else:
+            body = data.decode("utf-8", "ignore")
+        if piece is None and more and not q.occurs(body, words):
             # deeper in a long text: the piece around the match, found in the stored bytes
             piece = ranking.text_around(conn, article_id, found, SNIPPET_MARGIN) if plain else None
             if piece is not None:
