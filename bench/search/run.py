@@ -5,7 +5,8 @@
 Latency: every query of a kind, ``--rounds`` times, through ``archiver.search.search`` (what
 ``archiver search`` runs: ranking, total count, snippets), p50 / p95 / p99 per kind, and the
 CPU time of this process per query (p50 / p95: what a query costs when others share the
-machine).
+machine). ``--fresh``: each query on a connection of its own, opened (untimed) just before it,
+as ``archiver search`` runs it: SQLite's page cache starts empty, only the OS's is warm.
 Recall: every query of ``RECALL_QUERIES`` against a brute-force scan. A query of 3+ characters
 must find every article whose title or text contains it (lower-cased, Thai digits as ASCII); a
 1-2 character word every article in which the segmenter cuts it out as a word (checked on a
@@ -119,12 +120,25 @@ def percentile(values: list[float], p: float) -> float:
     return values[k]
 
 
-def latency(conn: sqlite3.Connection, rounds: int) -> dict[str, dict[str, float]]:
+def connect(db: Path) -> sqlite3.Connection:
+    """A connection as ``archiver search`` has one (``Index``: the search schema's indexes
+    and its page cache, ``fulltext.create``)."""
+    conn = sqlite3.connect(db)
+    fulltext.create(conn)
+    return conn
+
+
+def latency(
+    conn: sqlite3.Connection, rounds: int, fresh: Path | None = None
+) -> dict[str, dict[str, float]]:
     out = {}
     for kind, queries in LATENCY_QUERIES.items():
         times, cpu = [], []
         for _ in range(rounds):
             for text, options in queries:
+                if fresh is not None:
+                    conn.close()
+                    conn = connect(fresh)
                 t, c = time.perf_counter(), time.process_time()
                 results.search(conn, text, limit=20, **options)
                 times.append((time.perf_counter() - t) * 1000)
@@ -206,13 +220,15 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--sample", type=int, default=20, help="segment every Nth article")
     ap.add_argument("--no-recall", action="store_true")
+    ap.add_argument("--fresh", action="store_true", help="a new connection for each query")
     args = ap.parse_args()
-    conn = sqlite3.connect(args.db)
-    fulltext.create(conn)  # the search schema's indexes, as ``Index`` makes them on opening
+    conn = connect(args.db)
     articles = conn.execute("SELECT max(id) FROM articles").fetchone()[0]
     results.search(conn, "รัฐบาล")  # warm the page cache a little, load the dictionary
-    lat = latency(conn, args.rounds)
-    print(f"\n{articles} articles, {args.rounds} rounds\n")
+    lat = latency(conn, args.rounds, args.db if args.fresh else None)
+    conn = connect(args.db)
+    fresh = ", a fresh connection each query" if args.fresh else ""
+    print(f"\n{articles} articles, {args.rounds} rounds{fresh}\n")
     print(
         "| query kind | n | p50 ms | p95 ms | p99 ms | max ms | CPU p50 ms | CPU p95 ms |\n"
         "|---|---|---|---|---|---|---|---|"
@@ -222,7 +238,7 @@ def main() -> None:
             f"| {kind} | {s['n']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} "
             f"| {s['max']:.1f} | {s['cpu_p50']:.1f} | {s['cpu_p95']:.1f} |"
         )
-    result: dict[str, object] = {"articles": articles, "latency_ms": lat}
+    result: dict[str, object] = {"articles": articles, "fresh": args.fresh, "latency_ms": lat}
     if not args.no_recall:
         rec = recall(conn, args.sample)
         rows = rec["rows"]
