@@ -110,10 +110,35 @@ def optimize(conn: sqlite3.Connection) -> None:
     """Merge each full-text table's segments into one (FTS5's ``optimize``), so that a query
     reads one b-tree per term, not one per segment. An index written batch by batch keeps
     several (13 in the word table of the 100,000-article benchmark archive), and its queries
-    are slower for it: the worst phrase query 6.8 ms instead of 5.9. It rewrites every table
-    once (7 s at 100,000 articles), so it is for a whole rebuild (``archiver reindex``)."""
+    are slower for it: the phrase queries' p95 7.7-10.8 ms instead of 6.4-6.5. It rewrites
+    every table once: 7.3 s at 100,000 articles, 103 s at 1,000,000."""
     for table in TABLES:
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+
+
+#: A crawl ends by merging the full-text tables (``compact``) when one of them has more
+#: segments than this (FTS5's own merging keeps up to 3 a level: 13 at 100,000 articles) ...
+COMPACT_SEGMENTS = 8
+#: ... and the archive holds at most this many articles (about 15 s of merging); a larger
+#: one is merged by ``archiver reindex`` (and meets the 1M latency target as crawled).
+COMPACT_MAX_ARTICLES = 200_000
+
+
+def segments(conn: sqlite3.Connection, table: str) -> int:
+    """How many segments (b-trees) the full-text table ``table`` has."""
+    return int(conn.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0])
+
+
+def compact(conn: sqlite3.Connection) -> bool:
+    """``optimize`` when a table has more than ``COMPACT_SEGMENTS`` segments and the archive
+    at most ``COMPACT_MAX_ARTICLES`` articles; whether it did."""
+    last = conn.execute("SELECT max(id) FROM articles").fetchone()[0] or 0
+    if last > COMPACT_MAX_ARTICLES:  # rowids: at least as many as the articles, found at once
+        return False
+    if all(segments(conn, table) <= COMPACT_SEGMENTS for table in TABLES):
+        return False
+    optimize(conn)
+    return True
 
 
 def clear(conn: sqlite3.Connection) -> None:

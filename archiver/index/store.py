@@ -184,6 +184,12 @@ class Index(Runs):
         with self.conn:
             fulltext.optimize(self.conn)
 
+    def compact(self) -> bool:
+        """``optimize`` if the tables have many segments and the archive is not large
+        (``fulltext.compact``); whether it did."""
+        with self.conn:
+            return fulltext.compact(self.conn)
+
     # -- writes --------------------------------------------------------------------------------
     def upsert_site(self, site: Site) -> None:
         with self._tx():
