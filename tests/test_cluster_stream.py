@@ -542,3 +542,33 @@ def test_check_reads_every_nodes_files_and_flags_a_page_stored_twice(
         [f"{name}@{offset}", f"{slug}-20260101000000-node2-00000.warc.gz@0"]
     )
     assert result.stdout.startswith(f"checked {len(list((archive / 'warc').iterdir()))} WARC files")
+
+
+def test_the_writer_merges_the_full_text_segments_when_the_stream_is_idle(
+    redis_server: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fulltext, "COMPACT_SEGMENTS", 2)
+    index_db = tmp_path / "archive" / "index.db"
+    producer = Producer(connect(redis_server.url))
+    for n in range(12):
+        producer.add_item(article(n))
+    writer = IndexWriter(redis_server.url, index_db, batch=2, block_ms=50)  # 6 transactions
+    writer.open()
+    try:
+        writer.step()
+        assert writer.index is not None
+        while writer.step():  # the batches, then the idle read that merges
+            assert writer.stats.compactions == 0
+            if writer.stats.applied == 12:
+                segments = [fulltext.segments(writer.index.conn, t) for t in fulltext.TABLES]
+                assert max(segments) > 2, segments
+        assert writer.stats.compactions == 1
+        assert [fulltext.segments(writer.index.conn, t) for t in fulltext.TABLES] == [1, 1, 1]
+        writer.step()  # idle again, nothing written since: no second merge
+        assert writer.stats.compactions == 1
+    finally:
+        writer.close()
+    with Index(index_db) as index:
+        from archiver.search.results import search
+
+        assert search(index.conn, "คุณธรรม", limit=5)[0] == 12
