@@ -572,3 +572,30 @@ def test_the_writer_merges_the_full_text_segments_when_the_stream_is_idle(
         from archiver.search.results import search
 
         assert search(index.conn, "คุณธรรม", limit=5)[0] == 12
+
+
+def test_reindex_and_a_running_index_writer_exclude_each_other(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """A reindex replaces index.db under a running writer (its later batches went to the file
+    the rebuild replaced): each refuses while the other runs, in one line, exit 75."""
+    from archiver.archive import Archive, ArchiveLock
+
+    archive = tmp_path / "archive"
+    writer = start_writer(redis_server.url, archive)
+    try:
+        wait_for(lambda: (archive / "index.db").exists(), 30)
+        (archive / "warc").mkdir()
+        (archive / "warc" / "s1-20260101000000-n1-00000.warc.gz").write_bytes(b"")
+        result = run_cli("reindex", archive=archive)
+        assert result.returncode == 75, result.stderr
+        assert "in use (index-writer by pid" in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    finally:
+        writer.send_signal(signal.SIGTERM)
+        _, err = writer.communicate(timeout=30)
+    assert writer.returncode == 0, err
+    with ArchiveLock(archive, "reindex", Archive(archive).writer_lock_file):  # as reindex holds it
+        result = run_cli("index-writer", "--cluster", redis_server.url, "--once", archive=archive)
+    assert result.returncode == 75, result.stderr
+    assert "in use (reindex by pid" in result.stderr

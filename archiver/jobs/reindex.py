@@ -58,7 +58,13 @@ def reindex(archive: Path, workers: int | None = None) -> ReplayReport:
     live_index, live_captures = Archive(archive).index, Archive(archive).captures
     new_index, new_captures = rebuild_path(live_index), rebuild_path(live_captures)
     report = ReplayReport()
-    with ArchiveLock(archive, "reindex"):
+    # also the cluster index writer's lock: the batches a writer applied during the rebuild
+    # would be overwritten when the rebuild is put in place, and, acknowledged in Redis,
+    # never applied again
+    with (
+        ArchiveLock(archive, "reindex"),
+        ArchiveLock(archive, "reindex", Archive(archive).writer_lock_file),
+    ):
         remove_database(new_index)  # what a killed reindex left
         remove_database(new_captures)
         try:
