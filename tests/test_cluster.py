@@ -408,3 +408,50 @@ def test_a_node_paused_past_its_lease_is_fenced_out_and_stops(
     assert frontier_keys(client) == []
     assert site.max_in_flight <= 2  # n1 thawed with requests out, n2 fetching: still 2
     client.close()
+
+
+def test_a_password_in_the_cluster_url_works_and_is_never_shown(tmp_path: Path) -> None:
+    """A Redis with ``requirepass``: the URL's password opens it for the node and the index
+    writer; no message shows it (they go to the journal and cron mail); without a password or
+    with a wrong one, one line saying which, exit 2, nothing written."""
+    secret = "s3cret-Pa55"
+    server = RedisServer(tmp_path / "redis", password=secret).start()
+    try:
+        site = FaultSite(articles=4, per_page=4, faults=False)
+        archive = tmp_path / "archive"
+        with SiteServer(site.routes(), host="127.0.0.2") as http:
+            url = http.base_url + "/news/"
+            node = subprocess.run(
+                node_command([url], archive, server.url, "n1"),
+                cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+            bare = server.url.replace(f":{secret}@", "")
+            wrong = server.url.replace(secret, "not-it")
+            refused = {
+                "none": crawl("--url", url, "--archive", str(tmp_path / "a2"),
+                              "--cluster", bare, "--node", "n2"),
+                "wrong": crawl("--url", url, "--archive", str(tmp_path / "a3"),
+                               "--cluster", wrong, "--node", "n3"),
+            }  # fmt: skip
+        writer = subprocess.run(
+            [sys.executable, "-m", "archiver", "index-writer", "--cluster", server.url,
+             "--once", "--archive", str(archive)],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert node.returncode == 0, node.stderr
+    assert writer.returncode == 0, writer.stderr
+    for result in (node, writer, *refused.values()):
+        assert secret not in result.stdout + result.stderr
+        assert "not-it" not in result.stdout + result.stderr
+    assert refused["none"].returncode == refused["wrong"].returncode == 2
+    assert refused["none"].stderr.strip() == (
+        f"archiver: Redis at {bare} asks for a password: give it in the URL "
+        "(redis://:PASSWORD@HOST:PORT/DB)"
+    )
+    line = refused["wrong"].stderr.strip()
+    assert len(line.splitlines()) == 1 and "refused the password" in line and ":***@" in line
+    assert not (tmp_path / "a2").exists() and not (tmp_path / "a3").exists()
+    with sqlite3.connect(archive / "index.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4

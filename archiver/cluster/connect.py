@@ -27,6 +27,20 @@ BACKOFF_CAP_S = 5.0
 BACKOFF_BASE_S = 0.1
 
 
+def shown(url: str) -> str:
+    """``url`` as messages and logs show it: a password in it is replaced by ``***`` (they go
+    to terminals, the systemd journal and cron mail)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the --cluster URL"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
 def check_url(url: str) -> str:
     """``url`` if it is a Redis URL redis-py can open (``redis://HOST:PORT/DB``,
     ``rediss://…``, ``unix:///path``); else a one-line ``ClusterConfigError``."""
@@ -34,22 +48,26 @@ def check_url(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise ClusterConfigError(f"--cluster {url!r}: {exc}") from None
+        raise ClusterConfigError(f"--cluster {shown(url)!r}: {exc}") from None
     if parts.scheme not in SCHEMES:
         raise ClusterConfigError(
-            f"--cluster {url!r}: not a Redis URL (expected redis://HOST:PORT/DB)"
+            f"--cluster {shown(url)!r}: not a Redis URL (expected redis://HOST:PORT/DB)"
         )
     if parts.scheme == "unix":
         if not parts.path:
-            raise ClusterConfigError(f"--cluster {url!r}: no socket path")
+            raise ClusterConfigError(f"--cluster {shown(url)!r}: no socket path")
         return url
     if not parts.hostname:
-        raise ClusterConfigError(f"--cluster {url!r}: no host (expected redis://HOST:PORT/DB)")
+        raise ClusterConfigError(
+            f"--cluster {shown(url)!r}: no host (expected redis://HOST:PORT/DB)"
+        )
     if port == 0:
-        raise ClusterConfigError(f"--cluster {url!r}: port 0")
+        raise ClusterConfigError(f"--cluster {shown(url)!r}: port 0")
     db = parts.path.lstrip("/")
     if db and not db.isdigit():
-        raise ClusterConfigError(f"--cluster {url!r}: the database must be a number, not {db!r}")
+        raise ClusterConfigError(
+            f"--cluster {shown(url)!r}: the database must be a number, not {db!r}"
+        )
     return url
 
 
@@ -89,10 +107,27 @@ def connect(url: str, check: bool = True) -> redis.Redis:
         # at start, one quick try: an unreachable server is reported now, not after 20 s
         redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
     except redis.AuthenticationError as exc:
-        raise ClusterConfigError(f"--cluster {url}: {exc}") from None
+        raise ClusterConfigError(_refused(url, exc)) from None
     except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
         reason = str(exc).split("\n")[0] or type(exc).__name__
-        raise ClusterUnavailableError(f"Redis at {url} does not answer: {reason}") from None
+        raise ClusterUnavailableError(f"Redis at {shown(url)} does not answer: {reason}") from None
     except redis.ResponseError as exc:
-        raise ClusterConfigError(f"--cluster {url}: {exc}") from None
+        if _asks_for_password(exc):
+            raise ClusterConfigError(_refused(url, exc)) from None
+        raise ClusterConfigError(f"--cluster {shown(url)}: {exc}") from None
     return client
+
+
+def _asks_for_password(exc: Exception) -> bool:
+    """Redis asking a client without a password for one (RESP3's HELLO says so at length)."""
+    text = str(exc)
+    return text.startswith(("NOAUTH", "HELLO must be called")) or "Authentication required" in text
+
+
+def _refused(url: str, exc: Exception) -> str:
+    if urlsplit(url).password is None:
+        return (
+            f"Redis at {shown(url)} asks for a password: give it in the URL "
+            "(redis://:PASSWORD@HOST:PORT/DB)"
+        )
+    return f"Redis at {shown(url)} refused the password ({str(exc).splitlines()[0]})"

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.cluster import stream
-from archiver.cluster.connect import connect
+from archiver.cluster.connect import connect, shown
 from archiver.errors import ClusterUnavailableError, one_line
 from archiver.index.store import Index
 
@@ -112,7 +112,7 @@ class IndexWriter:
             if "BUSYGROUP" not in str(exc):
                 raise
         except redis_py.RedisError as exc:  # it answered PING, then went away
-            raise ClusterUnavailableError(f"Redis at {self.url}: {one_line(exc)}") from None
+            raise ClusterUnavailableError(f"Redis at {shown(self.url)}: {one_line(exc)}") from None
 
     def open_index(self) -> None:
         """The index, and the id of the last entry it holds (None: none yet)."""
@@ -143,11 +143,11 @@ class IndexWriter:
             except (redis_py.ConnectionError, redis_py.TimeoutError, OSError) as exc:
                 away = min(AWAY_MAX_S, away * 2) if away else AWAY_FIRST_S
                 reason = str(exc).split("\n")[0] or type(exc).__name__
-                self.say(f"Redis at {self.url} lost ({reason}); retrying in {away:g} s")
+                self.say(f"Redis at {shown(self.url)} lost ({reason}); retrying in {away:g} s")
                 self.stop.wait(away)
                 continue
             if away:
-                self.say(f"Redis at {self.url} is back; carrying on")
+                self.say(f"Redis at {shown(self.url)} is back; carrying on")
                 away = 0.0
             if drain and done == 0:
                 break

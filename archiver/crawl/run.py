@@ -243,7 +243,7 @@ def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster:
         if cluster:
             import redis
 
-            from archiver.cluster.connect import connect
+            from archiver.cluster.connect import connect, shown
             from archiver.cluster.stream import Producer
 
             client = connect(cluster, check=False)  # checked at start; retried now
@@ -252,7 +252,8 @@ def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster:
                 producer.add_sites(t.site for t in targets if t.site is not None)
                 producer.add_report(report)
             except redis.RedisError as exc:
-                raise ClusterUnavailableError(f"Redis at {cluster}: {one_line(exc)}") from exc
+                where = shown(cluster)
+                raise ClusterUnavailableError(f"Redis at {where}: {one_line(exc)}") from exc
             finally:
                 client.close()
             return
