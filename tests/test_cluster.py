@@ -433,10 +433,10 @@ def test_a_password_in_the_cluster_url_works_and_is_never_shown(tmp_path: Path) 
                 "wrong": crawl("--url", url, "--archive", str(tmp_path / "a3"),
                                "--cluster", wrong, "--node", "n3"),
             }  # fmt: skip
-        writer = subprocess.run(
-            [sys.executable, "-m", "archiver", "index-writer", "--cluster", server.url,
-             "--once", "--archive", str(archive)],
-            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+        writer = subprocess.run(  # the URL from the environment: not in the process list
+            [sys.executable, "-m", "archiver", "index-writer", "--once", "--archive", str(archive)],
+            cwd=ROOT, env={**ENV, "ARCHIVER_CLUSTER": server.url},
+            capture_output=True, text=True, timeout=120,
         )  # fmt: skip
     finally:
         server.stop()

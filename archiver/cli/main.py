@@ -75,7 +75,9 @@ def sites(archive: Path, as_json: bool) -> None:
 @click.option(
     "--cluster",
     metavar="URL",
-    help="Cluster mode: the Redis server the crawl nodes share (redis://HOST:PORT/DB).",
+    envvar="ARCHIVER_CLUSTER",
+    help="Cluster mode: the Redis server the crawl nodes share (redis://HOST:PORT/DB; or the "
+    "environment variable ARCHIVER_CLUSTER, which keeps a password out of the process list).",
 )
 @click.option("--node", metavar="NAME", help="This crawl node's name in cluster mode.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems (for cron).")
@@ -350,7 +352,9 @@ def check(archive: Path) -> None:
     "url",
     required=True,
     metavar="URL",
-    help="The cluster's Redis: redis://HOST:PORT/DB.",
+    envvar="ARCHIVER_CLUSTER",
+    help="The cluster's Redis: redis://HOST:PORT/DB (or the environment variable "
+    "ARCHIVER_CLUSTER, which keeps a password out of the process list).",
 )
 @click.option("--once", is_flag=True, help="Apply what is in the stream, then exit (cron, tests).")
 @click.option(
