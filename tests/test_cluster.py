@@ -421,9 +421,12 @@ def test_a_password_in_the_cluster_url_works_and_is_never_shown(tmp_path: Path) 
         archive = tmp_path / "archive"
         with SiteServer(site.routes(), host="127.0.0.2") as http:
             url = http.base_url + "/news/"
+            command = node_command([url], archive, server.url, "n1")
+            at = command.index("--cluster")
+            del command[at : at + 2]  # the URL from the environment, as the README's units do
             node = subprocess.run(
-                node_command([url], archive, server.url, "n1"),
-                cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+                command, cwd=ROOT, env={**ENV, "ARCHIVER_CLUSTER": server.url},
+                capture_output=True, text=True, timeout=120,
             )  # fmt: skip
             bare = server.url.replace(f":{secret}@", "")
             wrong = server.url.replace(secret, "not-it")
