@@ -458,3 +458,58 @@ def test_a_password_in_the_cluster_url_works_and_is_never_shown(tmp_path: Path) 
     assert not (tmp_path / "a2").exists() and not (tmp_path / "a3").exists()
     with sqlite3.connect(archive / "index.db") as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+
+
+def test_a_redis_gone_for_good_stops_the_node_in_one_line_and_the_next_run_completes(
+    tmp_path: Path,
+) -> None:
+    """redis-server SIGKILLed mid-run and not started again: the node stops once its client's
+    retries (about 20 s) are spent, with one line and exit 69, instead of waiting on every
+    later call (a node hung for as long as Redis was away: 240 s down, 240 s hung). Nothing
+    half-written; Redis started again on its AOF, the next run finishes the site, and the
+    index writer indexes every article once."""
+    server = RedisServer(tmp_path / "redis").start()
+    site = FaultSite(articles=10, per_page=5, faults=False, article_delay=0.3)
+    archive = tmp_path / "archive"
+    try:
+        with SiteServer(site.routes(), host="127.0.0.2") as http:
+            command = node_command([http.base_url + "/news/"], archive, server.url, "n1")
+            node = subprocess.Popen(
+                command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while sum(site.hits.values()) < 4 and time.monotonic() < deadline:  # bounded
+                time.sleep(0.02)
+            server.kill()
+            killed = time.monotonic()
+            out, err = node.communicate(timeout=120)
+            stopped_after = time.monotonic() - killed
+            assert node.returncode == 69, (out, err)
+            assert "Traceback" not in out + err
+            assert "stopped: the cluster's Redis was lost" in out
+            assert stopped_after < 60, stopped_after  # the retries, then a prompt stop
+            for path in (archive / "warc").glob("*.warc.gz"):  # every record whole
+                with open(path, "rb") as stream:
+                    assert sum(1 for _ in ArchiveIterator(stream)) > 0
+            server.start()  # on its append-only file
+            time.sleep(2)  # the dead run's lease (1.5 s) runs out
+            again = subprocess.run(
+                command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120
+            )
+            assert again.returncode == 0, again.stdout + again.stderr
+        writer = subprocess.run(
+            [sys.executable, "-m", "archiver", "index-writer", "--cluster", server.url,
+             "--once", "--archive", str(archive)],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert writer.returncode == 0, writer.stderr
+    finally:
+        server.stop()
+    checked = subprocess.run(
+        [sys.executable, "-m", "archiver", "check", "--archive", str(archive)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    with sqlite3.connect(archive / "index.db") as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 10

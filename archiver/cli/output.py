@@ -127,7 +127,8 @@ def format_report(report: dict[str, Any], archive: Path) -> str:
     if stopped:
         lines.append(_stopped_line(stopped))
     if report.get("not_saved"):
-        lines.append(f"this report could not be saved in index.db: {report['not_saved']}")
+        where = "sent to the index writer" if "cluster" in report else "saved in index.db"
+        lines.append(f"this report could not be {where}: {report['not_saved']}")
     lines.append(f"archive: {Path(archive).resolve()}")
     return "\n".join(lines)
 
@@ -173,6 +174,12 @@ def _stopped_line(stopped: dict[str, Any]) -> str:
         return (
             f"stopped by {reason}: the pages in hand were finished and indexed; "
             "the next run carries on"
+        )
+    if reason == "redis_lost":
+        return (
+            f"stopped: the cluster's Redis was lost ({message}); this node wrote nothing more "
+            "and its records are whole; once Redis is back, the next run of any node carries on "
+            "(the requests in flight are put back when their lease runs out)"
         )
     if reason in _CLUSTER_FAULTS:
         return (

@@ -38,7 +38,7 @@ from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
 from archiver import names
-from archiver.cluster.connect import connect
+from archiver.cluster.connect import LOST, connect
 from archiver.cluster.frontier import Frontier
 from archiver.cluster.lease import MAX_ATTEMPTS, LeaseLost, Leases, node_of_token, units
 from archiver.crawl import sitestats
@@ -76,7 +76,7 @@ class ClusterScheduler(Scheduler):
         if not url:
             raise NotConfigured("ClusterScheduler needs ARCHIVER_CLUSTER")
         scheduler = cls(
-            server=connect(url, check=False),
+            server=connect(url, check=False, latched=True),
             persist=True,
             queue_cls="archiver.crawl.cluster.LeasedQueue",
             dupefilter=NoDupeFilter(),
@@ -165,7 +165,8 @@ class ClusterNode:
         if not url or not node:
             raise NotConfigured("cluster mode needs ARCHIVER_CLUSTER and ARCHIVER_CLUSTER_NODE")
         self.crawler = crawler
-        self.client = connect(url, check=False)
+        LOST.clear()  # a new run: its clients answer until Redis is lost in it
+        self.client = connect(url, check=False, latched=True)
         ttl = settings.getfloat("ARCHIVER_CLUSTER_LEASE_TTL")
         #: the token ``run.run_cluster`` registered the node's name with
         self.leases = Leases(self.client, node, ttl, settings.get("ARCHIVER_CLUSTER_TOKEN"))
@@ -374,8 +375,9 @@ class ClusterNode:
         requests back) and the node's name; the summary goes into the run's stats."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        for unit in list(self.held):
-            self.leases.release(unit)
-        self.leases.unregister()
+        if not LOST.is_set():  # else the leases and the name expire by themselves
+            for unit in list(self.held):
+                self.leases.release(unit)
+            self.leases.unregister()
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(CLUSTER_STATS, self.summary)

@@ -115,7 +115,7 @@ class WarcCapture:
             from archiver.cluster.captures import RedisCaptures
             from archiver.cluster.connect import connect
 
-            self.captures = RedisCaptures(connect(cluster, check=False))
+            self.captures = RedisCaptures(connect(cluster, check=False, latched=True))
         else:
             self.captures = CaptureLog.open(Path(archive))
 

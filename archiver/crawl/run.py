@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import signal
 import sqlite3
@@ -139,7 +140,7 @@ def _run_cluster(
     does not answer), the name registered (exit 2 when a live node has it), all before
     anything is written; then the crawl of whichever units this node gets. The report holds
     the sites this node crawled, and what it did for the cluster (``report["cluster"]``)."""
-    from archiver.cluster.connect import check_node, check_url, connect
+    from archiver.cluster.connect import LOST, check_node, check_url, connect
     from archiver.cluster.lease import Leases
 
     if not cluster:
@@ -153,7 +154,7 @@ def _run_cluster(
         raise ClusterConfigError(
             f"cluster mode needs the [cluster] extra (pip install -e '.[cluster]'): {exc}"
         ) from None
-    client = connect(cluster)
+    client = connect(cluster, latched=True)
     leases = Leases(client, name, settings.getfloat("ARCHIVER_CLUSTER_LEASE_TTL"))
     leases.register()
     try:
@@ -168,7 +169,12 @@ def _run_cluster(
             archive, targets, settings, max_articles, since, full, progress, cluster=True
         )
     finally:
-        leases.unregister()
+        import redis
+
+        # Redis lost (the report says so): the name expires by itself after its TTL
+        with contextlib.suppress(redis.RedisError):
+            if not LOST.is_set():
+                leases.unregister()
         client.close()
 
 
@@ -246,7 +252,8 @@ def _save(archive: Path, targets: list[Target], report: dict[str, Any], cluster:
             from archiver.cluster.connect import connect, shown
             from archiver.cluster.stream import Producer
 
-            client = connect(cluster, check=False)  # checked at start; retried now
+            # checked at start; retried now (at once refused if Redis was lost mid-run)
+            client = connect(cluster, check=False, latched=True)
             try:
                 producer = Producer(client)
                 producer.add_sites(t.site for t in targets if t.site is not None)
@@ -359,7 +366,8 @@ def _report(
     stopped: dict[str, Any] | None = None
     if fault is not None:  # a write failed (disk full) or the crawl could not start
         stopped = {"reason": fault, "message": run_stats.get(names.STOPPED_DETAIL, "")}
-        status, code = ("disk full" if fault == "disk_full" else "failed"), 1
+        status = "disk full" if fault == "disk_full" else "failed"
+        code = ClusterUnavailableError.exit_code if fault == "redis_lost" else 1
     elif stop_signal is not None:
         name = signal.Signals(stop_signal).name
         stopped = {"reason": name, "message": f"stopped by {name}"}

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from archiver import names
+from archiver.cluster.connect import LOST
 from archiver.errors import is_disk_full, one_line
 
 logger = logging.getLogger(__name__)
@@ -51,10 +52,13 @@ def stop(crawler: Any, reason: str, exc: BaseException | str) -> None:
     """Stop the whole run now because of a fault (a WARC record or the index could not be
     written): the engine finishes what is in hand and closes the spider with ``reason``, and
     the run's report says why (the first fault is kept). A full disk is always
-    ``disk_full``, whichever write found it."""
+    ``disk_full``, whichever write found it, and a crawl node's Redis gone beyond its
+    client's retries ``redis_lost`` (``archiver.cluster.connect.LOST``), whichever call found it."""
     detail = exc if isinstance(exc, str) else one_line(exc)
     if not isinstance(exc, str) and is_disk_full(exc):
         reason = "disk_full"
+    elif LOST.is_set():
+        reason = "redis_lost"
     stats = crawler.stats
     if stats is not None and stats.get_value(names.STOPPED) is None:
         stats.set_value(names.STOPPED, reason)

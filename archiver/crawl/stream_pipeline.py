@@ -58,7 +58,7 @@ class StreamPipeline:
         # Here, at once: a Redis that does not answer stops the crawl before it fetches anything.
         # a crawl node checked Redis at its start (run.py): a restart now is waited for
         node = bool(self.crawler.settings.get("ARCHIVER_CLUSTER_NODE"))
-        self.client = connect(self.url, check=not node)
+        self.client = connect(self.url, check=not node, latched=node)
         self.producer = Producer(self.client, self.stats)
         sites = registered_sites(self.crawler)
         if sites:
