@@ -483,7 +483,12 @@ def test_a_redis_gone_for_good_stops_the_node_in_one_line_and_the_next_run_compl
                 time.sleep(0.02)
             server.kill()
             killed = time.monotonic()
-            out, err = node.communicate(timeout=120)
+            try:
+                out, err = node.communicate(timeout=120)
+            finally:
+                if node.poll() is None:  # a node that hangs must not outlive the test
+                    node.kill()
+                    node.wait()
             stopped_after = time.monotonic() - killed
             assert node.returncode == 69, (out, err)
             assert "Traceback" not in out + err
