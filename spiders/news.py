@@ -35,6 +35,7 @@ from twisted.python.failure import Failure
 
 from archiver import names
 from archiver.archive import Archive
+from archiver.cluster.connect import LOST
 from archiver.crawl import sitestats
 from archiver.errors import ArchiverError
 from archiver.extract.items import ArticleItem, MediaItem
@@ -526,6 +527,10 @@ class NewsSpider(scrapy.Spider):
             kind = "too_large"
         state = self.sites.get(self.slug_for(request)) if request is not None else None
         state = state or self._first()
+        if LOST.is_set():  # the cluster's Redis failed, not the site: the stop line says so
+            if request is not None and request.meta.get(names.ROLE) == names.ROLE_LISTING:
+                state.listing_failed = True  # the next run walks the whole listing
+            return
         if request is not None and request.meta.get(names.ROLE) == names.ROLE_REQUISITE:
             if kind == ERROR_KINDS["IgnoreRequest"] and is_default_icon(request.url):
                 logger.info("%s: robots.txt disallows %s", state.slug, request.url)

@@ -493,7 +493,8 @@ def test_a_redis_gone_for_good_stops_the_node_in_one_line_and_the_next_run_compl
             assert node.returncode == 69, (out, err)
             assert "Traceback" not in out + err
             assert "stopped: the cluster's Redis was lost" in out
-            assert stopped_after < 60, stopped_after  # the retries, then a prompt stop
+            assert "ConnectionError" not in out  # not counted against the site
+            assert stopped_after < 90, stopped_after  # the retries (~20 s), then a prompt stop
             for path in (archive / "warc").glob("*.warc.gz"):  # every record whole
                 with open(path, "rb") as stream:
                     assert sum(1 for _ in ArchiveIterator(stream)) > 0
