@@ -90,8 +90,6 @@ class IndexWriter:
         self.stats = WriterStats()
         self.client: redis.Redis | None = None
         self.index: Index | None = None
-        #: Articles added or changed since the full-text segments were last looked at.
-        self.written = False
 
     def connect(self) -> None:
         """Redis first (``ClusterConfigError`` for a bad URL, ``ClusterUnavailableError`` if it
@@ -161,17 +159,11 @@ class IndexWriter:
             entries = self._read(">", block=self.block_ms)
         if entries:
             self.apply(entries)
-        elif self.written:
-            self.compact()
+        else:  # the stream is idle: merge the full-text segments if writes piled them up
+            assert self.index is not None
+            # (``Index.compact``, as a crawl's end does; new entries wait in Redis meanwhile)
+            self.stats.compactions += self.index.compact()
         return len(entries)
-
-    def compact(self) -> None:
-        """With the stream idle after writes, merge the full-text segments if they have piled
-        up (``Index.compact``, as a crawl's end does): new entries wait in Redis meanwhile."""
-        assert self.index is not None
-        self.written = False
-        if self.index.compact():
-            self.stats.compactions += 1
 
     def _read(self, start: str, block: int | None = None) -> list[tuple[Any, Any]]:
         assert self.client is not None
@@ -230,7 +222,6 @@ class IndexWriter:
             self.stats.batches += 1
             for status in statuses:
                 self.stats.statuses[status] = self.stats.statuses.get(status, 0) + 1
-            self.written = self.written or any(status != "unchanged" for status in statuses)
         ids = [entry_id for entry_id, _ in entries]
         pipe = self.client.pipeline(transaction=True)
         for article, status, stats_key in zip(

@@ -91,6 +91,8 @@ class Index(Runs):
         segment the articles of ``upsert_articles`` batches (0: segment in this process)."""
         self.path = Path(path)
         self.workers = workers
+        #: Articles added or changed (the full-text tables got segments) since ``compact``.
+        self.full_text_written = False
         self._pool: Pool | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path, timeout=30)
@@ -185,8 +187,12 @@ class Index(Runs):
             fulltext.optimize(self.conn)
 
     def compact(self) -> bool:
-        """``optimize`` if the tables have many segments and the archive is not large
-        (``fulltext.compact``); whether it did."""
+        """``optimize`` if articles were added or changed through this ``Index`` since the
+        last call (new segments) and the tables have many segments in an archive that is not
+        large (``fulltext.compact``); whether it did. Nothing written: no query at all."""
+        if not self.full_text_written:
+            return False
+        self.full_text_written = False
         with self.conn:
             return fulltext.compact(self.conn)
 
@@ -305,6 +311,7 @@ class Index(Runs):
             fulltext.add(
                 self.conn, rowid, prepared, item.title, item.text, item.site, item.published
             )
+            self.full_text_written = True
             return "new"
         article_id, old_hash, old_title, old_text, old_site, old_published = old
         if prepared is None:  # same text: the row points at the newest record of it
@@ -338,6 +345,7 @@ class Index(Runs):
         fulltext.add(
             self.conn, article_id, prepared, item.title, item.text, item.site, item.published
         )
+        self.full_text_written = True
         return "changed"
 
     def apply_stream_batch(

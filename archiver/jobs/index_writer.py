@@ -10,23 +10,19 @@ from archiver.extract.items import ArticleItem, MediaItem
 from archiver.index.store import Index
 
 _index: Index | None = None
-#: Whether this run added or changed an article (the full-text tables got new segments).
-_written = False
 
 
 def open_index(path: str) -> None:
-    global _index, _written
-    _index, _written = Index(path), False
+    global _index
+    _index = Index(path)
 
 
 def write(articles: list[ArticleItem], media: list[MediaItem]) -> list[str]:
     """One batch, articles then media; the articles' statuses (new, changed, unchanged)."""
-    global _written
     assert _index is not None
     statuses = _index.upsert_articles(articles) if articles else []
     if media:
         _index.upsert_media_many(media)
-    _written = _written or any(status != "unchanged" for status in statuses)
     return statuses
 
 
@@ -36,8 +32,7 @@ def close_index() -> None:
     global _index
     if _index is not None:
         try:
-            if _written:
-                _index.compact()
+            _index.compact()
         finally:
             _index.close()
             _index = None

@@ -109,18 +109,19 @@ def _hits(
         if piece is not None:
             body, earlier, after = piece
             more = more or after
+        elif plain and more:  # deeper in a long text: the piece around the match, from bytes
+            piece = ranking.text_around(conn, article_id, found, SNIPPET_MARGIN)
+            body, earlier, more = piece or (_whole_text(conn, article_id), False, False)
         else:
             body = data.decode("utf-8", "ignore")
-        if piece is None and more and not q.occurs(body, words):
-            # deeper in a long text: the piece around the match, found in the stored bytes
-            piece = ranking.text_around(conn, article_id, found, SNIPPET_MARGIN) if plain else None
-            if piece is not None:
-                body, earlier, more = piece
-            else:
-                sql = "SELECT text FROM articles WHERE id = ?"
-                body, more = conn.execute(sql, (article_id,)).fetchone()[0], False
+            if more and not q.occurs(body, words):  # case or digits: looked for decoded
+                body, more = _whole_text(conn, article_id), False
         snippet = q.snippet(body, words, mark=mark, more=more, earlier=earlier)
         yield Hit(url, title, published, site, snippet, round(score, 4), how)
+
+
+def _whole_text(conn: sqlite3.Connection, article_id: int) -> str:
+    return str(conn.execute("SELECT text FROM articles WHERE id = ?", (article_id,)).fetchone()[0])
 
 
 def all_ids(conn: sqlite3.Connection, text: str, **filter_args: Any) -> set[int]:

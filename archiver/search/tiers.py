@@ -135,35 +135,36 @@ def _ranked(
     terms as written), and the others rank below all of these. The order is the same either
     way; the dates of hundreds of matches and the rating of 50 more rows are not paid."""
     titled = _passing(conn, plan, where, params, _title_matches(conn, plan.query))
-    rated: dict[int, ranking.Rating] = {}
+    weights, stats = (TITLE_WEIGHT, TEXT_WEIGHT), ranking.corpus(conn)  # one IDF per term
+    rated = ranking.rate(conn, plan.query, titled, weights, stats)
+    # a title candidate must match the whole query: asked of the index when rating is unsure
+    unsure = [i for i in titled if rated[i].matches is None]
+    matching = {i for i in titled if rated[i].matches} | (
+        _matching(conn, plan, unsure) if unsure else set()
+    )
     if len(titled) >= needed:
-        rated = ranking.rate(conn, plan.query, titled, (TITLE_WEIGHT, TEXT_WEIGHT))
-        ranked = _ordered(conn, plan, set(), titled, rated)
+        ranked = _ordered(conn, set(), [i for i in titled if i in matching], rated)
         full = len(plan.query.positive())
         if sum(1 for r in ranked[:needed] if rated[r[0]].in_title == full) >= needed:
             return ranked
     window = _newest(conn, plan, where, params, word_ids)
-    titled = [i for i in titled if i not in window]
-    ids = list(window) + titled
-    if not ids:
-        return []
-    unrated = [i for i in ids if i not in rated]
-    rated.update(ranking.rate(conn, plan.query, unrated, (TITLE_WEIGHT, TEXT_WEIGHT)))
-    return _ordered(conn, plan, window, titled, rated)
+    unrated = [i for i in window if i not in rated]
+    rated.update(ranking.rate(conn, plan.query, unrated, weights, stats))
+    titled = [i for i in titled if i not in window and i in matching]
+    return _ordered(conn, window, titled, rated)
 
 
 def _ordered(
     conn: sqlite3.Connection,
-    plan: Plan,
     window: set[int],
     titled: list[int],
     rated: dict[int, ranking.Rating],
 ) -> list[Ranked]:
-    """``window`` (word matches) and ``titled`` (title matches, each checked against the
-    whole query here when its rating is unsure), best first by their ``rated``."""
-    unsure = [i for i in titled if rated[i].matches is None]
-    confirmed = _matching(conn, plan, unsure) if unsure else set()
-    keep = [i for i in [*window, *titled] if i in window or rated[i].matches or i in confirmed]
+    """``window`` (word matches) and ``titled`` (title matches of the whole query), best
+    first by their ``rated``."""
+    keep = [*window, *titled]
+    if not keep:
+        return []
     marks = ",".join(str(i) for i in keep)
     rows = conn.execute(
         f"SELECT id, coalesce(published, ''), url FROM articles WHERE id IN ({marks})"
