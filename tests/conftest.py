@@ -33,13 +33,18 @@ LOOPBACK = [
 
 
 def run_cli(
-    *args: str, archive: Path | None = None, timeout: float = 180, stdin: bytes | None = None
+    *args: str,
+    archive: Path | None = None,
+    timeout: float = 180,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m archiver ARGS`` in a subprocess, as a user or cron would run it."""
+    """``python -m archiver ARGS`` in a subprocess, as a user or cron would run it (``env``:
+    variables added to its environment)."""
     command = [sys.executable, "-m", "archiver", *args]
     if archive is not None:
         command += ["--archive", str(archive)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run(
         command,
         capture_output=True,
@@ -99,3 +104,13 @@ def crawled(tmp_path_factory: pytest.TempPathFactory, fixture_servers) -> Crawle
 
 def load_json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def comparable_export(export_text: str) -> list[dict]:
+    """Export rows without what differs between two crawls of the same pages: when they were
+    fetched and where their record is (which node's file, which offset), by URL."""
+    rows = load_json_lines(export_text)
+    for row in rows:
+        row.pop("fetched_at")
+        row["warc"] = bool(row["warc"]["filename"]) and row["warc"]["length"] > 0
+    return sorted(rows, key=lambda row: str(row["url"]))

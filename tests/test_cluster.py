@@ -32,6 +32,7 @@ from archiver.registry import slug_for_url
 from archiver.warc.records import Fetch, node_of
 from archiver.warc.writer import WarcFileWriter
 from tests.cluster_kill import ENV, ROOT, kill_run, node_command
+from tests.conftest import comparable_export, run_cli
 from tests.fault_site import LAST_MODIFIED, FaultSite
 from tests.redis_server import RedisServer, free_port
 
@@ -245,18 +246,6 @@ def test_redis_killed_mid_run_and_restarted_on_its_files_loses_nothing(tmp_path:
     assert outcome.exit_codes == {"n1": 0, "n2": 0, "n3": 0}
 
 
-def _comparable(export_text: str) -> list[dict[str, object]]:
-    """Export rows without what differs between two crawls of the same pages: when they were
-    fetched and where their record is (which node's file)."""
-    rows = []
-    for line in export_text.splitlines():
-        row = json.loads(line)
-        row.pop("fetched_at")
-        row["warc"] = bool(row["warc"]["filename"]) and row["warc"]["length"] > 0
-        rows.append(row)
-    return sorted(rows, key=lambda row: str(row["url"]))
-
-
 def test_two_nodes_export_what_one_machine_does(tmp_path: Path, redis_server: RedisServer) -> None:
     """The three fixture sites (Joomla, WordPress, legacy windows-874) on three loopback hosts,
     crawled on one machine, and by two crawl nodes (whichever takes which) with the index
@@ -314,7 +303,7 @@ def test_two_nodes_export_what_one_machine_does(tmp_path: Path, redis_server: Re
     exported = run_cli("export", archive=archive)
     assert exported.returncode == 0, exported.stderr
     assert len(exported.stdout.splitlines()) >= 20
-    assert _comparable(exported.stdout) == _comparable(
+    assert comparable_export(exported.stdout) == comparable_export(
         run_cli("export", archive=tmp_path / "plain").stdout
     )
     assert run_cli("check", archive=archive).returncode == 0
@@ -436,11 +425,10 @@ def test_a_password_in_the_cluster_url_works_and_is_never_shown(tmp_path: Path) 
                 "wrong": crawl("--url", url, "--archive", str(tmp_path / "a3"),
                                "--cluster", wrong, "--node", "n3"),
             }  # fmt: skip
-        writer = subprocess.run(  # the URL from the environment: not in the process list
-            [sys.executable, "-m", "archiver", "index-writer", "--once", "--archive", str(archive)],
-            cwd=ROOT, env={**ENV, "ARCHIVER_CLUSTER": server.url},
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        # the URL from the environment: not in the process list
+        writer = run_cli(
+            "index-writer", "--once", archive=archive, env={"ARCHIVER_CLUSTER": server.url}
+        )
     finally:
         server.stop()
     assert node.returncode == 0, node.stderr
@@ -504,18 +492,11 @@ def test_a_redis_gone_for_good_stops_the_node_in_one_line_and_the_next_run_compl
                 command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120
             )
             assert again.returncode == 0, again.stdout + again.stderr
-        writer = subprocess.run(
-            [sys.executable, "-m", "archiver", "index-writer", "--cluster", server.url,
-             "--once", "--archive", str(archive)],
-            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        writer = run_cli("index-writer", "--cluster", server.url, "--once", archive=archive)
         assert writer.returncode == 0, writer.stderr
     finally:
         server.stop()
-    checked = subprocess.run(
-        [sys.executable, "-m", "archiver", "check", "--archive", str(archive)],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    checked = run_cli("check", archive=archive)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     with sqlite3.connect(archive / "index.db") as conn:
         assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 10

@@ -33,7 +33,7 @@ from archiver.index import fulltext
 from archiver.index.store import Index
 from archiver.registry import Site
 from archiver.warc.records import RecordLocation
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, comparable_export, run_cli
 from tests.redis_server import RedisServer, free_port
 
 
@@ -324,18 +324,6 @@ def test_the_cli_drains_the_stream_and_says_what_it_applied(
 
 
 # -- a real crawl through the stream ---------------------------------------------------------------
-def comparable(export_text: str) -> list[dict]:
-    """Export rows without what differs between two crawls of the same pages: when they were
-    fetched and where in which WARC file their record is."""
-    out = []
-    for line in export_text.splitlines():
-        row = json.loads(line)
-        row.pop("fetched_at")
-        row["warc"] = bool(row["warc"]["filename"]) and row["warc"]["length"] > 0
-        out.append(row)
-    return sorted(out, key=lambda row: row["url"])
-
-
 def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
@@ -380,7 +368,7 @@ def test_a_crawl_through_the_stream_exports_what_a_plain_crawl_does(
     streamed = run_cli("export", archive=archive)
     assert streamed.returncode == 0, streamed.stderr
     assert len(streamed.stdout.splitlines()) >= 20
-    assert comparable(streamed.stdout) == comparable(plain.stdout)
+    assert comparable_export(streamed.stdout) == comparable_export(plain.stdout)
     media = (  # a requisite's article is the first that loaded it: the order of fetches
         "SELECT url, iif(kind = 'requisite', '', article_url), site, kind, mime, size, sha1,"
         " status FROM media ORDER BY url"
