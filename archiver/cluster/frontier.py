@@ -74,13 +74,18 @@ end
 """
 )
 
-#: KEYS holder; ARGV token, prefix, fp, pop id -> 1 acked, 0 not this pop's
-ACK = (
-    _FENCE
-    + """
+#: The request ARGV[3] out of flight if pop ARGV[4] still has it (else 0: a later pop does).
+_THIS_POP = """
 local p = ARGV[2]
 if redis.call('HGET', p .. 'inflight', ARGV[3]) ~= ARGV[4] then return 0 end
 redis.call('HDEL', p .. 'inflight', ARGV[3])
+"""
+
+#: KEYS holder; ARGV token, prefix, fp, pop id -> 1 acked, 0 not this pop's
+ACK = (
+    _FENCE
+    + _THIS_POP
+    + """
 if not redis.call('ZSCORE', p .. 'q', ARGV[3]) then
   redis.call('HDEL', p .. 'req', ARGV[3])
   redis.call('HDEL', p .. 'url', ARGV[3])
@@ -92,10 +97,8 @@ return 1
 #: KEYS holder; ARGV token, prefix, fp, pop id -> 1 put back, 0 not that pop's any more
 PUT_BACK = (
     _FENCE
+    + _THIS_POP
     + """
-local p = ARGV[2]
-if redis.call('HGET', p .. 'inflight', ARGV[3]) ~= ARGV[4] then return 0 end
-redis.call('HDEL', p .. 'inflight', ARGV[3])
 redis.call('ZADD', p .. 'q', '-inf', ARGV[3])
 return 1
 """
