@@ -125,7 +125,7 @@ async def search_page(datasette: Any, request: Any) -> Response:
     found = _database(datasette, request)
     if found is None:
         return Response.text("no archiver index here (give ?db=NAME)", status=404)
-    name, path = found
+    name, _ = found  # the search runs on Datasette's own connection to it
     text = request.args.get("q", "")
     page = max(1, int(request.args.get("page", "1") or 1))
     site = request.args.get("site") or None
